@@ -1,0 +1,70 @@
+/** Schema of the tape file. `user_version` carries the version; `application_id` says "this is a tape". */
+
+/** 'TAPE' in ASCII: a file without it is not ours, and is never migrated. */
+export const APPLICATION_ID = 0x54415045;
+export const SCHEMA_VERSION = 1;
+/** SQLite before 3.51.3 can corrupt a WAL database when a checkpoint races a reset. */
+export const MIN_SQLITE = [3, 51, 3] as const;
+
+/** Migrations, indexed by the version they produce. Each runs inside one transaction. */
+export const MIGRATIONS: Record<number, string> = {
+  1: `
+CREATE TABLE tape (
+  id                   INTEGER PRIMARY KEY,
+  ts                   INTEGER NOT NULL,
+  host                 TEXT    NOT NULL,
+  project              TEXT    NOT NULL,
+  provider             TEXT    NOT NULL,
+  model                TEXT    NOT NULL,
+  input_tok            INTEGER NOT NULL,
+  output_tok           INTEGER NOT NULL,
+  cached_tok           INTEGER NOT NULL DEFAULT 0,
+  cache_write_tok      INTEGER NOT NULL DEFAULT 0,
+  cache_write_1h_tok   INTEGER NOT NULL DEFAULT 0,
+  duration_ms          INTEGER NOT NULL,
+  cost_micros          INTEGER,
+  price_version        TEXT    NOT NULL,
+  provider_cost_micros INTEGER,
+  status               INTEGER NOT NULL,
+  flags                INTEGER NOT NULL DEFAULT 0,
+  request_id           TEXT UNIQUE,
+  source               TEXT    NOT NULL
+);
+-- (ts, cost_micros, project) covers the run-rate, window and top-n queries without touching the table.
+-- No (project, ts) index: per-project figures over long windows read rollup_hour, short ones this index,
+-- and a third index on every append cost a quarter of the write rate for no query.
+CREATE INDEX tape_ts ON tape (ts, cost_micros, project);
+
+-- append-only, enforced by the database for every connection, ours or not
+CREATE TRIGGER tape_no_update BEFORE UPDATE ON tape
+BEGIN SELECT RAISE(ABORT, 'tape is append-only: rows cannot be updated'); END;
+CREATE TRIGGER tape_no_delete BEFORE DELETE ON tape
+BEGIN SELECT RAISE(ABORT, 'tape is append-only: rows cannot be deleted'); END;
+-- INSERT OR REPLACE deletes the old row without firing delete triggers: refuse it up front
+CREATE TRIGGER tape_no_replace BEFORE INSERT ON tape
+WHEN (NEW.id >= 0 AND EXISTS (SELECT 1 FROM tape WHERE id = NEW.id))
+  OR (NEW.request_id IS NOT NULL AND EXISTS (SELECT 1 FROM tape WHERE request_id = NEW.request_id))
+BEGIN SELECT RAISE(ABORT, 'tape is append-only: an insert may not replace an existing row'); END;
+
+-- hourly rollup, kept by the writer in the same transaction as every append (one upsert per
+-- (hour, project, provider, model) per batch, not per row); the tape never changes, so it never goes stale
+CREATE TABLE rollup_hour (
+  hour            INTEGER NOT NULL,
+  project         TEXT    NOT NULL,
+  provider        TEXT    NOT NULL,
+  model           TEXT    NOT NULL,
+  calls           INTEGER NOT NULL,
+  cost_micros     INTEGER NOT NULL,
+  unpriced_calls  INTEGER NOT NULL,
+  error_calls     INTEGER NOT NULL,
+  flagged_calls   INTEGER NOT NULL,
+  input_tok       INTEGER NOT NULL,
+  output_tok      INTEGER NOT NULL,
+  cached_tok      INTEGER NOT NULL,
+  cache_write_tok INTEGER NOT NULL,
+  PRIMARY KEY (hour, project, provider, model)
+) WITHOUT ROWID;
+
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`,
+};
