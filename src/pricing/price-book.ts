@@ -1,5 +1,7 @@
 import { calcPrice, type ModelInfo, type ModelPrice, type Provider, type ConditionalPrice } from '@pydantic/genai-prices';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Overrides, PriceOverride } from './overrides.js';
 import { divRoundBig } from './micros.js';
 
@@ -55,8 +57,10 @@ declare const __GENAI_PRICES_VERSION__: string | undefined;
 function libraryVersion(): string {
   if (typeof __GENAI_PRICES_VERSION__ === 'string') return __GENAI_PRICES_VERSION__;
   try {
-    const require = createRequire(import.meta.url);
-    return (require('@pydantic/genai-prices/package.json') as { version: string }).version;
+    // the package's "exports" hide package.json: find it beside the resolved entry point
+    const entry = createRequire(import.meta.url).resolve('@pydantic/genai-prices');
+    const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+    return pkg.version;
   } catch {
     return 'unknown';
   }

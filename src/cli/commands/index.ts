@@ -1,10 +1,11 @@
 import type { CommandModule } from 'yargs';
 import { pathsCommand } from './paths.js';
 import { demoCommand } from './demo.js';
+import { importCommand } from './import.js';
 
 /**
  * Every subcommand, in the order `tape --help` lists them. One entry per file in this
  * folder; the default command (reading the tape) lives in ./read.ts.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [demoCommand, pathsCommand];
+export const commands: CommandModule<any, any>[] = [demoCommand, importCommand, pathsCommand];

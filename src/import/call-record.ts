@@ -1,0 +1,73 @@
+import type { NewCall } from '../tape/row.js';
+import { flagBits } from '../tape/row.js';
+import { invalidCall } from '../tape/validate.js';
+import { parseWhen } from '../time.js';
+
+/**
+ * One record of an import (an NDJSON object, or a CSV row mapped by its header) to a call,
+ * in the `tape --json` field names. `ts` (ISO) and/or `ts_ms`; `flags` as names; `cost_micros`
+ * with `price_version` is kept as it is (an explicit null too: a dump re-imports to the same
+ * rows); a missing cost (or an empty CSV cell) is priced at insertion.
+ * `id` is ignored: ids are the importing tape's arrival order. Throws a reason (no location).
+ */
+export function toCall(rec: Record<string, unknown>, fallbackSource: string): NewCall {
+  const str = (k: string): string | undefined => {
+    const v = rec[k];
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string') throw new Error(`${k} must be a string`);
+    return v;
+  };
+  const int = (k: string): number | undefined => {
+    const v = rec[k];
+    if (v === undefined || v === null || v === '') return undefined;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n)) throw new Error(`${k} must be a whole number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  let ts = int('ts_ms');
+  const iso = str('ts');
+  if (iso !== undefined) {
+    const parsed = /^\d{4}-\d{2}-\d{2}/.test(iso) ? parseWhen(iso, 0) : null;
+    if (parsed === null) throw new Error(`ts must be an ISO-8601 time, got ${JSON.stringify(iso)}`);
+    if (ts !== undefined && ts !== parsed) throw new Error(`ts (${iso}) and ts_ms (${ts}) disagree`);
+    ts = parsed;
+  }
+  if (ts === undefined) throw new Error('ts or ts_ms is required');
+  let flags = 0;
+  const f = rec.flags;
+  if (Array.isArray(f)) flags = flagBits(f.map(String));
+  else if (typeof f === 'string' && f !== '') flags = /^\d+$/.test(f) ? Number(f) : flagBits(f.split('|').map((s) => s.trim()));
+  else if (typeof f === 'number') flags = f;
+  const cost = int('cost_micros');
+  const version = str('price_version');
+  const call: NewCall = {
+    ts,
+    host: str('host'),
+    project: str('project') as string,
+    provider: str('provider') as string,
+    model: str('model') as string,
+    input_tok: int('input_tok') as number,
+    output_tok: int('output_tok') as number,
+    cached_tok: int('cached_tok') ?? 0,
+    cache_write_tok: int('cache_write_tok') ?? 0,
+    cache_write_1h_tok: int('cache_write_1h_tok') ?? 0,
+    duration_ms: int('duration_ms') as number,
+    status: int('status') as number,
+    flags,
+    provider_cost_micros: int('provider_cost_micros') ?? null,
+    request_id: str('request_id') ?? null,
+    source: str('source') ?? fallbackSource,
+  };
+  if (cost !== undefined) {
+    if (version === undefined) throw new Error('cost_micros needs price_version (which price list priced it)');
+    call.cost_micros = cost;
+    call.price_version = version;
+  } else if (rec.cost_micros === null && version !== undefined) {
+    // an unpriced row from a dump stays as it was: re-importing gives the same row
+    call.cost_micros = null;
+    call.price_version = version;
+  }
+  const why = invalidCall(call);
+  if (why) throw new Error(why);
+  return call;
+}
