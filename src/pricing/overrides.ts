@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
  *   "discounts": { "anthropic": 0.10, "openai/gpt-5*": 0.2 }
  * }
  *
- * Keys are `provider/model`, a `*` glob in either part, or a bare model for any provider.
+ * Keys are `provider/model`, a `*` glob in either part, or a bare name: a whole provider
+ * ("anthropic") or that model under any provider.
  * Prices are USD per million tokens (`input_mtok`, `output_mtok`, `cache_read_mtok`,
  * `cache_write_mtok`, `cache_write_1h_mtok`); a discount is a fraction taken off the whole
  * call. The most specific key wins (exact before glob, longer before shorter).
@@ -92,7 +93,7 @@ export class Overrides {
 
 function match<T>(rules: readonly Rule<T>[], provider: string, model: string): T | null {
   for (const r of rules) {
-    if (r.provider ? r.provider.test(provider) && r.model.test(model) : r.model.test(model)) return r.value;
+    if (r.provider ? r.provider.test(provider) && r.model.test(model) : r.model.test(model) || r.model.test(provider)) return r.value;
   }
   return null;
 }
