@@ -74,7 +74,6 @@ export class Tailer {
       if (this.stopped) return;
       this.wake('poll');
       this.timer = setTimeout(poll, this.o.pollMs ?? 50);
-      this.timer.unref?.();
     };
     poll();
     return this;
