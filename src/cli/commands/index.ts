@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { pathsCommand } from './paths.js';
 import { demoCommand } from './demo.js';
+import { shipCommand } from './ship.js';
+import { statusCommand } from './status.js';
 import { importCommand } from './import.js';
 
 /**
@@ -8,4 +10,4 @@ import { importCommand } from './import.js';
  * folder; the default command (reading the tape) lives in ./read.ts.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [demoCommand, importCommand, pathsCommand];
+export const commands: CommandModule<any, any>[] = [demoCommand, importCommand, pathsCommand, shipCommand, statusCommand];
