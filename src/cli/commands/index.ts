@@ -4,10 +4,12 @@ import { demoCommand } from './demo.js';
 import { shipCommand } from './ship.js';
 import { statusCommand } from './status.js';
 import { importCommand } from './import.js';
+import { otlpCommand } from './otlp.js';
+import { reconcileCommand } from './reconcile.js';
 
 /**
  * Every subcommand, in the order `tape --help` lists them. One entry per file in this
  * folder; the default command (reading the tape) lives in ./read.ts.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [demoCommand, importCommand, pathsCommand, shipCommand, statusCommand];
+export const commands: CommandModule<any, any>[] = [demoCommand, importCommand, otlpCommand, pathsCommand, reconcileCommand, shipCommand, statusCommand];
