@@ -57,4 +57,6 @@ export function calls(seed: number, n: number, t0: number, spanMs: number): NewC
 }
 
 /** A stable signature of rows, for set comparison between local and central. */
-export const SIGNATURE_COLUMNS = 'host, id, ts_ms AS ts, project, provider, model, input_tok, output_tok, cost_micros, status, flags, request_id';
+const SIGNATURE_REST = 'project, provider, model, input_tok, output_tok, cost_micros, status, flags, request_id';
+export const LOCAL_SIGNATURE = `host, id, ts, ${SIGNATURE_REST}`;
+export const CENTRAL_SIGNATURE = `host, id, ts_ms AS ts, ${SIGNATURE_REST}`;
