@@ -26,10 +26,10 @@ export interface Harness {
 }
 
 /** A fresh tape in a temp dir and a receiver on 127.0.0.1:0. */
-export async function harness(opts: Partial<OtlpReceiverOptions> = {}): Promise<Harness> {
+export async function harness(opts: Partial<OtlpReceiverOptions> = {}, busyTimeoutMs = 5000): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tape-otlp-'));
   const dbPath = join(dir, 'tape.db');
-  const db = openWriter(dbPath);
+  const db = openWriter(dbPath, { busyTimeoutMs });
   const writer = new TapeWriter(db, new PriceBook(), { host: 'test-box', maxDelayMs: 1 });
   const receiver = await startOtlpReceiver({ writer, port: 0, ...opts });
   return {
