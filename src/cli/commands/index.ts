@@ -5,6 +5,7 @@ import { shipCommand } from './ship.js';
 import { statusCommand } from './status.js';
 import { importCommand } from './import.js';
 import { otlpCommand } from './otlp.js';
+import { proxyCommand } from './proxy.js';
 import { reconcileCommand } from './reconcile.js';
 
 /**
@@ -12,4 +13,4 @@ import { reconcileCommand } from './reconcile.js';
  * folder; the default command (reading the tape) lives in ./read.ts.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [demoCommand, importCommand, otlpCommand, pathsCommand, reconcileCommand, shipCommand, statusCommand];
+export const commands: CommandModule<any, any>[] = [demoCommand, importCommand, otlpCommand, pathsCommand, proxyCommand, reconcileCommand, shipCommand, statusCommand];
