@@ -2,7 +2,7 @@
 
 /** 'TAPE' in ASCII: a file without it is not ours, and is never migrated. */
 export const APPLICATION_ID = 0x54415045;
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** SQLite before 3.51.3 can corrupt a WAL database when a checkpoint races a reset. */
 export const MIN_SQLITE = [3, 51, 3] as const;
 
@@ -66,5 +66,73 @@ CREATE TABLE rollup_hour (
 ) WITHOUT ROWID;
 
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`,
+  // what providers billed (tape reconcile): append-only like the tape. A file is known by its sha256,
+  // so importing it again adds nothing; a line by (file, entry) and by its natural key (provider,
+  // period, model, project, item; or the call id), so two overlapping exports count once.
+  2: `
+CREATE TABLE invoice_file (
+  id            INTEGER PRIMARY KEY,
+  sha256        TEXT    NOT NULL UNIQUE,
+  name          TEXT    NOT NULL,
+  format        TEXT    NOT NULL,
+  imported_at   INTEGER NOT NULL,
+  lines         INTEGER NOT NULL,
+  added         INTEGER NOT NULL,
+  price_version TEXT    NOT NULL
+);
+CREATE TABLE invoice_line (
+  id          INTEGER PRIMARY KEY,
+  file_id     INTEGER NOT NULL,            -- invoice_file.id (written after its lines, with their count)
+  seq         INTEGER NOT NULL,
+  line        INTEGER NOT NULL,
+  start_ms    INTEGER NOT NULL,
+  end_ms      INTEGER NOT NULL,
+  provider    TEXT    NOT NULL,
+  model       TEXT    NOT NULL,
+  project     TEXT    NOT NULL,
+  item        TEXT    NOT NULL,
+  request_id  TEXT,
+  cost_micros INTEGER NOT NULL,
+  natural_key TEXT    NOT NULL UNIQUE,
+  UNIQUE (file_id, seq)
+);
+CREATE TRIGGER invoice_file_no_update BEFORE UPDATE ON invoice_file
+BEGIN SELECT RAISE(ABORT, 'invoices are append-only: rows cannot be updated'); END;
+CREATE TRIGGER invoice_file_no_delete BEFORE DELETE ON invoice_file
+BEGIN SELECT RAISE(ABORT, 'invoices are append-only: rows cannot be deleted'); END;
+CREATE TRIGGER invoice_file_no_replace BEFORE INSERT ON invoice_file
+WHEN EXISTS (SELECT 1 FROM invoice_file WHERE id = NEW.id OR sha256 = NEW.sha256)
+BEGIN SELECT RAISE(ABORT, 'invoices are append-only: an insert may not replace an existing row'); END;
+CREATE TRIGGER invoice_line_no_update BEFORE UPDATE ON invoice_line
+BEGIN SELECT RAISE(ABORT, 'invoices are append-only: rows cannot be updated'); END;
+CREATE TRIGGER invoice_line_no_delete BEFORE DELETE ON invoice_line
+BEGIN SELECT RAISE(ABORT, 'invoices are append-only: rows cannot be deleted'); END;
+CREATE TRIGGER invoice_line_no_replace BEFORE INSERT ON invoice_line
+WHEN EXISTS (SELECT 1 FROM invoice_line WHERE id = NEW.id OR (file_id = NEW.file_id AND seq = NEW.seq))
+BEGIN SELECT RAISE(ABORT, 'invoices are append-only: an insert may not replace an existing row'); END;
+-- a line already billed by an overlapping export is skipped, never counted twice nor replaced
+CREATE TRIGGER invoice_line_overlap BEFORE INSERT ON invoice_line
+WHEN EXISTS (SELECT 1 FROM invoice_line WHERE natural_key = NEW.natural_key)
+BEGIN SELECT RAISE(IGNORE); END;
+
+-- billed per (provider, period, format, model, project), kept by the importer in the same transaction
+-- (like rollup_hour): the variance band reads this, never the lines. Calls count in their UTC day.
+-- Two kinds of export for the same days (an API report and a Console CSV) are never added up:
+-- readers take one format per provider and period.
+CREATE TABLE invoice_rollup (
+  provider     TEXT    NOT NULL,
+  format       TEXT    NOT NULL,
+  start_ms     INTEGER NOT NULL,
+  end_ms       INTEGER NOT NULL,
+  model        TEXT    NOT NULL,
+  project      TEXT    NOT NULL,
+  lines        INTEGER NOT NULL,
+  billed_micros INTEGER NOT NULL,
+  calls        INTEGER NOT NULL,
+  first_call_ms INTEGER,
+  last_call_ms  INTEGER,
+  PRIMARY KEY (provider, start_ms, end_ms, format, model, project)
+) WITHOUT ROWID;
 `,
 };

@@ -1,0 +1,86 @@
+import { parseWhen } from '../time.js';
+
+/**
+ * Exact amounts, times and model names for bills. An amount is a plain decimal ("12.5",
+ * "-0.000123", exponent form "1.5e-05" from JSON), turned into integer micro-USD with one
+ * rounding (half away from zero) even when the unit is cents. Anything else is ambiguous and
+ * refused: thousands separators ("1,234.50"), decimal commas ("12,50"), blanks, currency words.
+ * (micros.ts's decimalToMicros rounds to micros before dividing by a unit, which rounds twice
+ * for cents, and refuses exponents that JSON producers emit for tiny values.)
+ */
+const DECIMAL = /^([+-])?(\d+)?(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/** Returns micro-USD, or a reason the text is not an unambiguous amount. */
+export function amountMicros(raw: string, unitsPerDollar: 1 | 100 = 1): number | string {
+  let text = raw.trim();
+  if (text === '') return 'the amount is empty';
+  if (unitsPerDollar === 1 && text.startsWith('$')) text = text.slice(1);
+  else if (text.startsWith('-$')) text = `-${text.slice(2)}`;
+  if (/,/.test(text)) return `the amount "${raw}" is ambiguous (a comma: thousands separator or decimal comma?); export with plain decimals`;
+  const m = DECIMAL.exec(text);
+  if (!m || (m[2] === undefined && m[3] === undefined)) return `"${raw}" is not a decimal amount`;
+  const neg = m[1] === '-';
+  const intPart = m[2] ?? '0';
+  const frac = m[3] ?? '';
+  const exp = m[4] !== undefined ? Number(m[4]) : 0;
+  if (Math.abs(exp) > 40) return `the amount "${raw}" is out of range`;
+  // value = digits / 10^(frac.length - exp); micros = value * 1e6 / unitsPerDollar
+  const digits = BigInt(intPart + frac);
+  let num = digits * 1_000_000n;
+  let den = BigInt(unitsPerDollar);
+  const shift = frac.length - exp;
+  if (shift >= 0) den *= 10n ** BigInt(shift);
+  else num *= 10n ** BigInt(-shift);
+  let q = num / den;
+  if ((num % den) * 2n >= den) q += 1n;
+  const n = Number(q);
+  if (!Number.isSafeInteger(n)) return `the amount "${raw}" is out of range`;
+  return neg ? -n : n;
+}
+
+/** A whole, non-negative count ("1200"), or null. */
+export function countOf(raw: string): number | null {
+  const t = raw.trim();
+  if (!/^\d+$/.test(t)) return null;
+  const n = Number(t);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+export const DAY_MS = 86_400_000;
+
+/** An RFC 3339 / ISO-8601 time, a date (UTC midnight), or Unix seconds when `unix` is set. */
+export function timeOf(raw: string, unix = false): number | null {
+  const t = raw.trim();
+  if (unix) return /^\d{9,11}$/.test(t) ? Number(t) * 1000 : null;
+  if (/^\d+(\.\d+)?$/.test(t)) return null; // a bare number is not a date
+  return parseWhen(t, 0);
+}
+
+export function dayOf(ms: number): number {
+  return Math.floor(ms / DAY_MS) * DAY_MS;
+}
+
+export function dayLabel(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/**
+ * The name both sides are matched on: lower case, "Claude Haiku 4.5" and "claude-haiku-4-5-20251001"
+ * both become "claude-haiku-4-5"; a date suffix and an "anthropic/" style prefix on a first-party
+ * provider are dropped. OpenRouter slugs keep their vendor prefix (it is the model's name there).
+ */
+export function modelKey(provider: string, model: string): string {
+  let m = model.trim().toLowerCase();
+  if (provider !== 'openrouter') {
+    const slash = m.indexOf('/');
+    if (slash >= 0) m = m.slice(slash + 1);
+  }
+  m = m.replace(/[\s._]+/g, '-').replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, '');
+  return m;
+}
+
+/** Control characters out of untrusted text (CSV cells, JSON strings) before storing or showing it. */
+export function clean(text: string, max = 256): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim().slice(0, max);
+}

@@ -1,0 +1,70 @@
+import type { Db } from '../tape/db.js';
+import { Flag } from '../tape/row.js';
+import type { ParsedBill } from './types.js';
+
+/** Call-by-call matching where the bill has ids (OpenRouter generation id = tape request_id). */
+export interface CallCheck {
+  readonly billed_calls: number;
+  readonly matched: number;
+  /** billed, but no tape row has the id */
+  readonly only_billed: number;
+  /** tape calls in the bill's span whose id the bill does not have (filled in by the diff) */
+  only_tape: number;
+  /** matched calls whose tape cost differs from the billed cost */
+  readonly cost_differs: number;
+  /** matched calls the tape could not price */
+  readonly unpriced: number;
+  /** matched calls flagged usage-missing on the tape */
+  readonly usage_missing: number;
+  /** the largest differences, at most 10 */
+  readonly examples: readonly { request_id: string; model: string; tape_micros: number | null; billed_micros: number }[];
+}
+
+const EXAMPLES = 10;
+
+export function callCheck(db: Db, bills: readonly ParsedBill[]): CallCheck | null {
+  const find = db.prepare('SELECT cost_micros, flags FROM tape WHERE request_id = ?').raw();
+  let billed = 0;
+  let matched = 0;
+  let differs = 0;
+  let unpriced = 0;
+  let missing = 0;
+  const seen = new Set<string>();
+  let examples: { request_id: string; model: string; tape_micros: number | null; billed_micros: number; gap: number }[] = [];
+  for (const bill of bills) {
+    for (const l of bill.lines) {
+      if (!l.request_id || seen.has(l.request_id)) continue;
+      seen.add(l.request_id);
+      billed++;
+      const row = find.get(l.request_id) as [number | null, number] | undefined;
+      if (!row) {
+        examples.push({ request_id: l.request_id, model: l.model, tape_micros: null, billed_micros: l.cost_micros, gap: l.cost_micros });
+      } else {
+        matched++;
+        const [cost, flags] = row;
+        if (cost === null) unpriced++;
+        if (flags & Flag.usage_missing) missing++;
+        if (cost !== l.cost_micros) {
+          differs++;
+          examples.push({ request_id: l.request_id, model: l.model, tape_micros: cost, billed_micros: l.cost_micros, gap: Math.abs((cost ?? 0) - l.cost_micros) });
+        }
+      }
+      if (examples.length > EXAMPLES * 50) examples = top(examples);
+    }
+  }
+  if (billed === 0) return null;
+  return {
+    billed_calls: billed,
+    matched,
+    only_billed: billed - matched,
+    only_tape: 0,
+    cost_differs: differs,
+    unpriced,
+    usage_missing: missing,
+    examples: top(examples).map(({ gap: _gap, ...e }) => e),
+  };
+}
+
+function top<T extends { gap: number; request_id: string }>(xs: T[]): T[] {
+  return xs.sort((a, b) => b.gap - a.gap || (a.request_id < b.request_id ? -1 : 1)).slice(0, EXAMPLES);
+}
