@@ -41,7 +41,7 @@ for (const flavour of ['json', 'protobuf'] as const) {
           'gen_ai.usage.cache_creation.input_tokens': 512,
         },
       ]);
-      const [row] = await until(() => h.rows().filter((r) => r.request_id === `msg_${flavour}_01`).length && h.rows().filter((r) => r.request_id === `msg_${flavour}_01`));
+      const row = await until(() => h.rows().find((r) => r.request_id === `msg_${flavour}_01`));
       assert.equal(row!.ts, 1796320800123);
       assert.equal(row!.duration_ms, 2140);
       assert.equal(row!.provider, 'anthropic');
