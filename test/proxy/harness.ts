@@ -1,0 +1,89 @@
+// A proxy in this process, in front of the replaying upstream, writing to a fresh tape.
+import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openWriter } from '../../src/tape/db.js';
+import { TapeWriter } from '../../src/tape/writer.js';
+import { PriceBook } from '../../src/pricing/price-book.js';
+import type { CallRow } from '../../src/tape/row.js';
+import { flagNames } from '../../src/tape/row.js';
+import { resolveUpstreams, startProxy, type ProxyOptions, type RunningProxy } from '../../src/proxy/index.js';
+import { startUpstream, type Upstream } from './upstream.js';
+
+export const PRICES = new PriceBook();
+
+export interface Harness {
+  readonly dir: string;
+  readonly dbPath: string;
+  readonly stateDir: string;
+  readonly upstream: Upstream;
+  readonly proxy: RunningProxy;
+  readonly base: string;
+  readonly writer: TapeWriter;
+  readonly logs: string[];
+  rows(): CallRow[];
+  waitRows(n: number, timeoutMs?: number): Promise<CallRow[]>;
+  close(): Promise<void>;
+}
+
+export async function until<T>(fn: () => T | undefined | null | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export async function startHarness(extra: Partial<ProxyOptions> = {}, upstream?: Upstream): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'tape-proxy-'));
+  const dbPath = join(dir, 'tape.db');
+  const stateDir = join(dir, 'state');
+  const up = upstream ?? (await startUpstream());
+  const db = openWriter(dbPath);
+  const writer = new TapeWriter(db, PRICES, { path: dbPath, host: 'test-box' });
+  const logs: string[] = [];
+  const u = `http://127.0.0.1:${up.port}`;
+  const proxy = await startProxy({
+    dbPath, prices: PRICES, stateDir, writer, port: 0, defaultProject: 'default', host: 'test-box',
+    upstreams: resolveUpstreams({}, [`anthropic=${u}`, `openai=${u}`, `gemini=${u}`]),
+    log: (l) => logs.push(l),
+    ...extra,
+  });
+  const rows = () => db.prepare('SELECT * FROM tape ORDER BY id').all() as CallRow[];
+  return {
+    dir, dbPath, stateDir, upstream: up, proxy, writer, logs,
+    base: `http://127.0.0.1:${proxy.port}`,
+    rows,
+    waitRows: (n, timeoutMs = 10_000) => until(() => { const r = rows(); return r.length >= n ? r : null; }, timeoutMs, `${n} rows`),
+    async close() {
+      await proxy.close();
+      writer.close();
+      db.close();
+      await up.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The parts of a row a fixture's `expect` names, flags as names. */
+export function rowView(r: CallRow, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = k === 'flags' ? [...flagNames(r.flags)] : (r as unknown as Record<string, unknown>)[k];
+  return out;
+}
+
+/** Every file under dir (recursively) that contains needle, as paths. */
+export function filesContaining(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (readFileSync(p).includes(needle)) hits.push(p);
+    }
+  };
+  walk(dir);
+  return hits;
+}
