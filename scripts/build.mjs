@@ -14,7 +14,16 @@ await build({
   sourcemap: 'linked',
   legalComments: 'none',
   // Native addons and optional peers stay outside the bundle.
-  external: ['better-sqlite3', 'pg-native', 'react-devtools-core'],
+  external: ['better-sqlite3', 'pg-native'],
+  // Ink imports react-devtools-core only when DEV=true; bundled, that import is hoisted and would
+  // fail at start-up when the package is absent, so it becomes an inert stub.
+  plugins: [{
+    name: 'no-react-devtools',
+    setup(b) {
+      b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'stub' }));
+      b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default { initialize() {}, connectToDevTools() {} };' }));
+    },
+  }],
   define: {
     'process.env.NODE_ENV': '"production"',
     // the bundle has no node_modules/@pydantic/genai-prices/package.json to ask at run time

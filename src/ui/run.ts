@@ -1,7 +1,98 @@
+/**
+ * `tape` in a terminal: the live screen. Wiring only: context, demo tape, the alternate screen
+ * (restored on exit, on SIGTERM/SIGINT and on a crash), and Ink.
+ */
+import { createElement } from 'react';
+import { render } from 'ink';
 import type { ReadArgs } from '../cli/commands/read.js';
+import { clockFrom, readoutSetup, rowFilter } from '../cli/commands/read.js';
+import { makeContext } from '../cli/context.js';
+import { startDemoTape } from '../cli/demo-tape.js';
+import { onShutdown, untilStopped } from '../cli/lifecycle.js';
+import { openReader } from '../tape/db.js';
+import { TapeError, ExitCode } from '../errors.js';
+import { App } from './components/App.js';
+import { Money } from './format.js';
+import { themeFromEnv } from './theme.js';
+import { priceInfo } from './price-info.js';
 
-/** The live screen. Until it lands, a terminal gets the plain stream. */
+const ENTER_ALT = '\x1b[?1049h\x1b[H';
+const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
+
+/** Enters the alternate screen; the returned function leaves it (once), however we end. */
+export function alternateScreen(out: NodeJS.WriteStream): () => void {
+  let done = false;
+  const leave = () => {
+    if (done) return;
+    done = true;
+    try {
+      out.write(LEAVE_ALT);
+    } catch {
+      // the terminal is gone
+    }
+  };
+  out.write(ENTER_ALT);
+  process.once('exit', leave);
+  return leave;
+}
+
+/** A tape that exists but cannot be read (not a tape, newer schema) fails before the screen opens. */
+function precheck(path: string): void {
+  try {
+    openReader(path).close();
+  } catch (err) {
+    if (err instanceof TapeError && err.exitCode === ExitCode.noTape) return; // the screen waits for it
+    throw err;
+  }
+}
+
 export async function runScreen(a: ReadArgs): Promise<number> {
-  const { streamCommand } = await import('../cli/commands/read.js');
-  return streamCommand(a, 'plain');
+  let ctx = makeContext(a);
+  if (a.demo) {
+    const demo = await startDemoTape(ctx, { seed: a.seed });
+    onShutdown(() => demo.stop());
+    ctx = makeContext({ ...a, db: demo.path });
+  }
+  const clock = clockFrom(a.now);
+  const setup = readoutSetup(ctx, a);
+  precheck(ctx.paths.db);
+  const money = new Money(a.currency ?? ctx.config.currency, a.fx ?? ctx.config.fx);
+  const theme = themeFromEnv(process.env);
+  const prices = priceInfo(ctx.prices().version, ctx.paths.state);
+
+  const leave = alternateScreen(process.stdout);
+  onShutdown(leave);
+  let fatal: Error | null = null;
+  const stopper = new AbortController();
+  const app = render(
+    createElement(App, {
+      tape: {
+        path: ctx.paths.db,
+        filter: rowFilter(a),
+        query: setup.query,
+        settings: setup.settings,
+        clock,
+        follow: a.now === undefined,
+        onFatal: (err) => {
+          fatal = err;
+          stopper.abort();
+        },
+      },
+      prices,
+      money,
+      theme,
+      block: ctx.config.blockMicros,
+      pinned: a.now !== undefined,
+    }),
+    { exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
+  );
+  try {
+    await Promise.race([app.waitUntilExit(), untilStopped(stopper.signal)]);
+  } finally {
+    app.unmount();
+    app.cleanup();
+    leave();
+  }
+  if (fatal) throw fatal;
+  return 0;
 }

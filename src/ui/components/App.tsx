@@ -1,0 +1,124 @@
+import React, { useEffect, useRef, useState } from 'react';
+import { Box, useApp, useInput, useStdout } from 'ink';
+import { useTape, type UseTapeOptions } from '../useTape.js';
+import { actionFor } from '../keys.js';
+import { initialUi, modeOf, reduce, typedText, type ActionContext, type UiState } from '../ui-state.js';
+import { layoutFor } from '../layout.js';
+import type { Money } from '../format.js';
+import type { Theme } from '../theme.js';
+import { Ticker } from './Ticker.js';
+import { Panels } from './Panels.js';
+import { Print } from './Print.js';
+import { StatusLine, type PriceInfo } from './StatusLine.js';
+import { Footer } from './Footer.js';
+import { CallDetail } from './CallDetail.js';
+import { HelpView } from './HelpView.js';
+import { Lines } from './Lines.js';
+
+export interface AppProps {
+  readonly tape: UseTapeOptions;
+  readonly prices: PriceInfo;
+  readonly money: Money;
+  readonly theme: Theme;
+  /** block print thresholds, micro-USD */
+  readonly block: readonly [number, number];
+  /** --now: the tape as it stood then */
+  readonly pinned: boolean;
+  /** fixed size (tests); otherwise the terminal's, following resizes */
+  readonly size?: { readonly columns: number; readonly rows: number };
+}
+
+function useTerminalSize(fixed: AppProps['size']): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => fixed ?? { columns: stdout.columns || 80, rows: stdout.rows || 24 };
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [stdout, fixed]);
+  return fixed ?? size;
+}
+
+/** The live tape screen: status line, ticker, readout panels, the print, the keys. */
+export function App(p: AppProps) {
+  const { exit } = useApp();
+  const { snap, setWindow, setFilter } = useTape(p.tape);
+  const [ui, setUi] = useState<UiState>(() => initialUi(snap.windowSeconds));
+  const size = useTerminalSize(p.size);
+  const layout = layoutFor(size.columns, size.rows, snap.notice !== null);
+  const ctx = useRef<ActionContext>({ rows: [], arrived: 0, page: 1 });
+  ctx.current = { rows: snap.rows, arrived: snap.arrived, page: layout.printRows };
+  const mode = modeOf(ui);
+
+  useInput((input, key) => {
+    const action = actionFor(mode, input, key);
+    if (action) setUi((s) => reduce(s, action, ctx.current));
+    else if (mode === 'filter') {
+      const text = typedText(input);
+      if (text) setUi((s) => ({ ...s, draft: (s.draft + text).slice(0, 200) }));
+    }
+  });
+  useEffect(() => {
+    if (ui.quit) exit();
+  }, [ui.quit, exit]);
+  useEffect(() => setWindow(ui.windowSeconds), [ui.windowSeconds, setWindow]);
+  useEffect(() => setFilter(ui.filter?.filter ?? null), [ui.filter, setFilter]);
+
+  const t = p.theme;
+  const bodyHeight = layout.height - 2;
+  let body: React.ReactNode;
+  if (ui.overlay === 'help') {
+    body = <HelpView width={layout.width} height={bodyHeight} block={p.block} money={p.money} theme={t} />;
+  } else if (ui.overlay === 'detail' && ui.detail) {
+    body = <CallDetail row={ui.detail} width={layout.width} height={bodyHeight} tz={ui.tz} money={p.money} theme={t} />;
+  } else {
+    const rows = ui.paused ? ui.frozen : snap.rows;
+    const emptyText =
+      snap.phase === 'waiting'
+        ? `waiting for the tape: ${snap.waitingWhy ?? ''}`
+        : snap.empty
+          ? 'waiting for the first call'
+          : ui.filter
+            ? `no calls match ${ui.filter.label} (Esc clears)`
+            : 'no calls yet';
+    body = (
+      <Box flexDirection="column" height={bodyHeight}>
+        {snap.notice ? <Lines lines={[t.error(snap.notice)]} width={layout.width} /> : null}
+        <Ticker buckets={snap.buckets} now={snap.now} windowSeconds={snap.windowSeconds} readouts={snap.readouts} layout={layout} theme={t} money={p.money} />
+        <Panels readouts={snap.readouts} top={snap.top} layout={layout} money={p.money} theme={t} />
+        <Print
+          rows={rows}
+          width={layout.width}
+          height={layout.printRows + 1}
+          style={{ tz: ui.tz, money: p.money, theme: t, block: p.block }}
+          selected={ui.paused ? ui.selected : null}
+          pausedArrivals={ui.paused ? snap.arrived - ui.arrivedAtPause : null}
+          emptyText={emptyText}
+        />
+      </Box>
+    );
+  }
+  return (
+    <Box flexDirection="column" width={layout.width} height={layout.height} overflow="hidden">
+      <StatusLine
+        path={p.tape.path}
+        callsPerSec={snap.callsPerSec}
+        unpriced={snap.readouts ? snap.readouts.unpriced_calls : null}
+        prices={p.prices}
+        now={snap.now}
+        tz={ui.tz}
+        pinned={p.pinned}
+        filterLabel={ui.filter?.label ?? null}
+        width={layout.width}
+        theme={t}
+      />
+      {body}
+      <Footer mode={mode} draft={ui.draft} hasFilter={ui.filter !== null} narrow={layout.narrow} width={layout.width} theme={t} />
+    </Box>
+  );
+}
