@@ -1,0 +1,130 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadBill } from '../../src/reconcile/load.js';
+import { amountMicros } from '../../src/reconcile/amount.js';
+import { readCsv } from '../../src/reconcile/csv.js';
+import { PriceBook } from '../../src/pricing/price-book.js';
+import { TapeError, ExitCode } from '../../src/errors.js';
+import { FIX, DEC1, DEC2, tempTape } from './helpers.js';
+
+const prices = new PriceBook();
+const sum = (xs: readonly { cost_micros: number }[]) => xs.reduce((s, x) => s + x.cost_micros, 0);
+
+describe('each bill format, from fixtures written from the providers documentation', () => {
+  it('reads the Anthropic cost report: amounts are decimal strings in cents', () => {
+    const { bill } = loadBill(`${FIX}anthropic-cost-report.json`, null, prices);
+    assert.equal(bill.format, 'anthropic-cost-report');
+    assert.equal(bill.lines.length, 5);
+    // 1000.00 + 234.5 cents = $12.345; 50.123456 cents = $0.50123456 -> 501235 micros (rounded once)
+    assert.deepEqual(bill.lines.map((l) => l.cost_micros), [10_000_000, 2_345_000, 501_235, 300_000, 20_000_000]);
+    assert.equal(bill.lines[3]!.model, '');
+    assert.equal(bill.lines[0]!.start_ms, DEC1);
+    assert.deepEqual(bill.coverage.map((c) => c.day), [DEC1, DEC2]);
+  });
+
+  it('reads the Anthropic Console cost CSV (BOM, CRLF, display model names, dollars)', () => {
+    const { bill } = loadBill(`${FIX}anthropic-console-cost.csv`, null, prices);
+    assert.equal(bill.format, 'anthropic-console-csv');
+    assert.equal(sum(bill.lines), 32_846_235);
+    assert.equal(bill.lines[0]!.model, 'Claude Sonnet 4.5');
+    assert.equal(bill.lines[0]!.project, 'Default');
+  });
+
+  it('reads the OpenAI costs API: amount.value is a JSON number in dollars, read exactly (1.2e-05 too)', () => {
+    const { bill } = loadBill(`${FIX}openai-costs.json`, null, prices);
+    assert.equal(bill.format, 'openai-costs');
+    assert.deepEqual(bill.lines.map((l) => l.cost_micros), [4_500_000, 12, 60_000]);
+    assert.equal(bill.lines[0]!.model, 'gpt-4o-2024-08-06');
+    assert.equal(bill.lines[0]!.project, 'proj_abc');
+  });
+
+  it('reads the OpenAI dashboard cost CSV', () => {
+    const { bill } = loadBill(`${FIX}openai-dashboard-cost.csv`, null, prices);
+    assert.equal(bill.format, 'openai-dashboard-csv');
+    assert.equal(sum(bill.lines), 4_560_012);
+    assert.equal(bill.lines[2]!.model, 'gpt-4o-mini-2024-07-18');
+    assert.equal(bill.lines[0]!.project, 'default');
+  });
+
+  it('reads the OpenRouter activity CSV, one row per generation, quoted commas, quotes and newlines', () => {
+    const { bill } = loadBill(`${FIX}openrouter-activity.csv`, null, prices);
+    assert.equal(bill.format, 'openrouter-csv');
+    assert.deepEqual(bill.lines.map((l) => [l.request_id, l.cost_micros, l.line]), [['gen-001', 1500, 2], ['gen-002', 2100, 3], ['gen-003', 900, 4]]);
+    assert.equal(bill.lines[0]!.start_ms, DEC1 + 9 * 3_600_000 + 123);
+  });
+
+  it('reads OpenRouter generations as JSON', () => {
+    const { bill } = loadBill(`${FIX}openrouter-generations.json`, null, prices);
+    assert.equal(bill.format, 'openrouter-json');
+    assert.deepEqual(bill.lines.map((l) => [l.request_id, l.cost_micros]), [['gen-001', 1500], ['gen-004', 3000]]);
+  });
+
+  it('reads the generic CSV', () => {
+    const { bill } = loadBill(`${FIX}generic.csv`, null, prices);
+    assert.equal(bill.format, 'generic-csv');
+    assert.deepEqual(bill.lines.map((l) => [l.provider, l.model, l.project, l.cost_micros]), [['anthropic', 'claude-sonnet-4-5', 'sales-tool', 12_345_000], ['openai', 'gpt-4o', 'underwriting', 4_500_012]]);
+  });
+
+  it('prices usage reports (token counts) at list price', () => {
+    const a = loadBill(`${FIX}anthropic-usage-report.json`, null, prices).bill;
+    assert.equal(a.format, 'anthropic-usage-report');
+    assert.equal(a.lines[0]!.cost_micros, prices.cost('anthropic', 'claude-sonnet-4-5-20250929', { input_tok: 1_000_000, output_tok: 100_000 }, new Date(DEC1)));
+    const o = loadBill(`${FIX}openai-usage.json`, null, prices).bill;
+    assert.equal(o.format, 'openai-usage');
+    assert.equal(o.lines[0]!.cost_micros, prices.cost('openai', 'gpt-4o-2024-08-06', { input_tok: 1_000_000, output_tok: 0 }, new Date(DEC1)));
+  });
+});
+
+describe('amounts are exact, and ambiguous ones are refused', () => {
+  it('turns decimals into micro-USD without floating point, rounding once', () => {
+    assert.equal(amountMicros('0.1'), 100_000);
+    assert.equal(amountMicros('0.0000005'), 1);
+    assert.equal(amountMicros('-0.0000005'), -1);
+    assert.equal(amountMicros('123.45', 100), 1_234_500);
+    assert.equal(amountMicros('0.00005', 100), 1); // half a micro in cents rounds away from zero once
+    assert.equal(amountMicros('1.5e-05'), 15);
+    assert.equal(amountMicros('$12.50'), 12_500_000);
+  });
+  it('refuses thousands separators, decimal commas, blanks and words', () => {
+    for (const bad of ['1,234.50', '12,50', '', '  ', 'twelve', '1.2.3', '0x10', 'USD 5']) assert.equal(typeof amountMicros(bad), 'string', bad);
+  });
+});
+
+describe('the CSV reader follows RFC 4180', () => {
+  it('handles quoted commas, doubled quotes, CRLF and newlines inside quotes, and reports record lines', () => {
+    const got: [number, string[]][] = [];
+    readCsv('a,b\r\n"x, y","say ""hi"""\r\n"multi\r\nline",2\r\n', (r) => got.push([r.line, [...r.fields]]));
+    assert.deepEqual(got, [[1, ['a', 'b']], [2, ['x, y', 'say "hi"']], [3, ['multi\r\nline', '2']]]);
+  });
+});
+
+describe('a malformed bill is rejected whole, with FILE:LINE:COLUMN', () => {
+  const t = tempTape();
+  after(() => t.cleanup());
+  const header = 'date,provider,model,project,cost_usd\n';
+  const cases: [string, string, string, RegExp][] = [
+    ['unterminated quote', 'bad1.csv', `${header}2026-12-01,anthropic,"claude,p,1\n`, /:2:22: a quoted field is never closed/],
+    ['bare quote', 'bad2.csv', `${header}2026-12-01,anthropic,cla"ude,p,1\n`, /:2:25: a quote inside an unquoted field/],
+    ['text after closing quote', 'bad3.csv', `${header}2026-12-01,"anthropic"x,m,p,1\n`, /:2:23: text after a closing quote/],
+    ['too many fields', 'bad4.csv', `${header}2026-12-01,anthropic,m,p,1,9\n`, /:2:28: this record has 6 fields, the header has 5/],
+    ['ambiguous amount', 'bad5.csv', `${header}2026-12-01,anthropic,m,p,1\n2026-12-01,anthropic,m,p,"1,234.50"\n`, /:3:26: cost_usd: the amount "1,234.50" is ambiguous/],
+    ['not an amount', 'bad6.csv', `${header}2026-12-01,anthropic,m,p,abc\n`, /:2:26: cost_usd: "abc" is not a decimal amount/],
+    ['bad date', 'bad7.csv', `${header}01/12/2026,anthropic,m,p,1\n`, /:2:1: "01\/12\/2026" is not a date/],
+    ['empty provider', 'bad8.csv', `${header}2026-12-01,,m,p,1\n`, /:2:12: provider is empty/],
+    ['not USD', 'bad9.csv', `date,provider,model,cost_usd,currency\n2026-12-01,openai,m,1,EUR\n`, /:2:23: currency "EUR" is not USD/],
+    ['unknown header', 'bad10.csv', 'when,what\n1,2\n', /:1:1: unknown CSV export/],
+    ['JSON syntax', 'bad11.json', '{"data": [\n  {"starting_at": "2026-12-01T00:00:00Z",}\n]}', /:2:42: expected a field name/],
+    ['JSON amount', 'bad12.json', '{"data": [{"starting_at": "2026-12-01T00:00:00Z", "ending_at": "2026-12-02T00:00:00Z",\n "results": [\n   {"amount": "1,5", "currency": "USD"}]}]}', /:3:4: "amount": the amount "1,5" is ambiguous/],
+    ['JSON currency', 'bad13.json', '{"object":"page","data":[{"object":"bucket","start_time":1796083200,"end_time":1796169600,"results":[{"object":"organization.costs.result","amount":{"value":1,"currency":"eur"}}]}]}', /:1:102: currency "eur" is not USD/],
+    ['generation without id', 'bad14.json', '{"data": [{"total_cost": 0.1, "created_at": "2026-12-01T00:00:00Z"}]}', /:1:11: "id" \(the generation id\) is missing/],
+  ];
+  for (const [name, file, text, re] of cases) {
+    it(`rejects ${name}`, () => {
+      const p = t.file(file, text);
+      assert.throws(
+        () => loadBill(p, null, prices),
+        (e: unknown) => e instanceof TapeError && e.exitCode === ExitCode.badInput && e.message.startsWith(`${p}:`) && re.test(e.message),
+      );
+    });
+  }
+});
