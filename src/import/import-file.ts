@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { NewCall } from '../tape/row.js';
-import { parseCsv, CsvError } from './csv.js';
+import { readCsv, InputError, type CsvRecord } from '../reconcile/csv.js';
 import { toCall } from './call-record.js';
 
 export type ImportFormat = 'ndjson' | 'csv';
@@ -38,29 +38,25 @@ function* records(path: string, text: string, format: ImportFormat): Generator<[
     }
     return;
   }
-  let header: string[] | null = null;
+  const recs: CsvRecord[] = [];
   try {
-    for (const rec of parseCsv(text)) {
-      if (!header) {
-        header = rec.fields.map((h) => h.trim());
-        for (const need of ['project', 'provider', 'model', 'input_tok', 'output_tok', 'duration_ms', 'status']) {
-          if (!header.includes(need)) throw new ImportError(`${path}:${rec.line}: the header has no "${need}" column (columns are the --json field names)`);
-        }
-        if (!header.includes('ts') && !header.includes('ts_ms')) throw new ImportError(`${path}:${rec.line}: the header needs a "ts" or "ts_ms" column`);
-        continue;
-      }
-      if (rec.fields.length !== header.length) {
-        throw new ImportError(`${path}:${rec.line}: ${rec.fields.length} fields, but the header has ${header.length}`);
-      }
-      const obj: Record<string, unknown> = {};
-      header.forEach((h, i) => (obj[h] = rec.fields[i]));
-      yield [rec.line, obj];
-    }
+    readCsv(text, (r) => recs.push(r));
   } catch (err) {
-    if (err instanceof CsvError) throw new ImportError(`${path}:${err.line}:${err.column}: ${err.message}`);
+    if (err instanceof InputError) throw new ImportError(`${path}:${err.line}:${err.column}: ${err.reason}`);
     throw err;
   }
-  if (!header) throw new ImportError(`${path}: empty file (expected a header line)`);
+  const head = recs[0];
+  if (!head) throw new ImportError(`${path}: empty file (expected a header line)`);
+  const header = head.fields.map((h) => h.trim());
+  for (const need of ['project', 'provider', 'model', 'input_tok', 'output_tok', 'duration_ms', 'status']) {
+    if (!header.includes(need)) throw new ImportError(`${path}:${head.line}: the header has no "${need}" column (columns are the --json field names)`);
+  }
+  if (!header.includes('ts') && !header.includes('ts_ms')) throw new ImportError(`${path}:${head.line}: the header needs a "ts" or "ts_ms" column`);
+  for (const rec of recs.slice(1)) {
+    const obj: Record<string, unknown> = {};
+    header.forEach((h, i) => (obj[h] = rec.fields[i]));
+    yield [rec.line, obj];
+  }
 }
 
 /** Every call of a file, validated; the first bad line throws `FILE:LINE: reason` and nothing is returned. */
