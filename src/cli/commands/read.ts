@@ -14,6 +14,8 @@ import type { ReadoutQueryOptions } from '../../tape/queries.js';
 import type { ReadoutSettings } from '../../readouts/index.js';
 import { startDemoTape } from '../demo-tape.js';
 import { invoicePeriods } from '../../reconcile/periods.js';
+import { isPostgresUrl } from '../../tape/pg/connect.js';
+import { streamCentral } from '../central.js';
 
 export interface ReadArgs extends GlobalArgs {
   json?: boolean;
@@ -107,6 +109,10 @@ export async function streamCommand(a: ReadArgs, mode: 'json' | 'plain'): Promis
     everyMs = Math.round(s * 1000);
   }
   const setup = readoutSetup(ctx, a);
+  if (isPostgresUrl(ctx.paths.db)) {
+    const readouts = mode === 'json' && a.readouts !== undefined ? { everyMs, ...setup } : null;
+    return streamCentral({ url: ctx.paths.db, fromFlag: a.db !== undefined, env: ctx.env, mode, filter: rowFilter(a), since, until, follow: a.follow !== false && until === undefined, clock, readouts });
+  }
   const db = openReader(ctx.paths.db);
   onShutdown(() => {
     db.close();
@@ -142,7 +148,8 @@ export const readCommand: CommandModule<GlobalArgs, ReadArgs> = {
       process.exitCode = await streamCommand(a, 'json');
       return;
     }
-    if (process.stdout.isTTY && process.stdin.isTTY) {
+    // the screen reads local tapes only for now: the central tape streams in plain mode
+    if (process.stdout.isTTY && process.stdin.isTTY && !isPostgresUrl(a.db ?? process.env.TAPE_DB)) {
       const { runScreen } = await import('../../ui/run.js');
       process.exitCode = await runScreen(a);
       return;
