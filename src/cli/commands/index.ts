@@ -7,10 +7,12 @@ import { importCommand } from './import.js';
 import { otlpCommand } from './otlp.js';
 import { proxyCommand } from './proxy.js';
 import { reconcileCommand } from './reconcile.js';
+import { budgetCommand } from './budget.js';
+import { reportCommand } from './report.js';
 
 /**
  * Every subcommand, in the order `tape --help` lists them. One entry per file in this
  * folder; the default command (reading the tape) lives in ./read.ts.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [demoCommand, importCommand, otlpCommand, pathsCommand, proxyCommand, reconcileCommand, shipCommand, statusCommand];
+export const commands: CommandModule<any, any>[] = [budgetCommand, demoCommand, importCommand, otlpCommand, pathsCommand, proxyCommand, reconcileCommand, reportCommand, shipCommand, statusCommand];
