@@ -70,20 +70,16 @@ function longValue(v: LongLike | number): number {
   return Number.isSafeInteger(n) ? n : NaN;
 }
 
+const own = Object.prototype.hasOwnProperty;
+
+/** The set member of the AnyValue oneof: decoded messages carry it as an own property (defaults live on the prototype). */
 function pbValue(v: PbAnyValue | null | undefined): AttrValue {
   if (!v) return null;
-  switch (v.value) {
-    case 'stringValue':
-      return v.stringValue ?? '';
-    case 'intValue':
-      return longValue(v.intValue!);
-    case 'doubleValue':
-      return v.doubleValue ?? 0;
-    case 'boolValue':
-      return v.boolValue ?? false;
-    default:
-      return null;
-  }
+  if (own.call(v, 'stringValue')) return v.stringValue!;
+  if (own.call(v, 'intValue')) return longValue(v.intValue!);
+  if (own.call(v, 'doubleValue')) return v.doubleValue!;
+  if (own.call(v, 'boolValue')) return v.boolValue!;
+  return null;
 }
 
 function pbAttrs(list: readonly PbKeyValue[] | undefined, filter: DecodeFilter): Attrs {

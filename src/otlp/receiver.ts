@@ -48,6 +48,7 @@ export interface OtlpReceiver {
 
 const PATH = '/v1/traces';
 const RETRY_AFTER_BUSY_S = 1;
+const FLUSH_AT = 64;
 const RETRY_AFTER_UNWRITABLE_S = 5;
 
 class Handler {
@@ -109,7 +110,10 @@ class Handler {
     this.stats.spans += decoded.totalSpans;
     let ids: (number | null)[];
     try {
-      ids = await Promise.all(calls.map((c) => this.o.writer.append(c)));
+      const pending = Promise.all(calls.map((c) => this.o.writer.append(c)));
+      // a big export is already a batch: commit it now rather than wait for the group-commit timer
+      if (calls.length >= FLUSH_AT) this.o.writer.flush();
+      ids = await pending;
     } catch (err) {
       if (err instanceof TapeError && err.exitCode === ExitCode.unwritable) {
         this.unwritableUntil = this.o.clock() + this.o.unwritableBackoffMs;

@@ -133,7 +133,6 @@ export interface PbAnyValue {
   readonly arrayValue?: unknown;
   readonly kvlistValue?: unknown;
   readonly bytesValue?: Uint8Array;
-  readonly value?: string;
 }
 export interface PbKeyValue {
   readonly key: string;

@@ -1,0 +1,181 @@
+/**
+ * npm run bench:otlp [-- --spans 20000] : OTLP spans ingested per second.
+ *
+ * Bodies are what the real SDK sends: spans made by the OpenTelemetry SDK and serialised by the
+ * exporters' own serializers (@opentelemetry/otlp-transformer), 512 spans a request (the batch
+ * processor's default), every span an LLM call with a realistic set of other attributes.
+ * Baselines measured in the same run: a bare JSON.parse of the same JSON bodies (the least any JSON
+ * receiver does), and the tape writer alone appending the same rows (the storage ceiling).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'node:http';
+import { BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { openWriter } from '../src/tape/db.js';
+import { TapeWriter } from '../src/tape/writer.js';
+import { PriceBook } from '../src/pricing/price-book.js';
+import { startOtlpReceiver } from '../src/otlp/receiver.js';
+import { decodeJson } from '../src/otlp/decode-json.js';
+import { decodeProtobuf, type DecodedRequest } from '../src/otlp/decode.js';
+import { FILTER, spanToCall } from '../src/otlp/spans.js';
+import type { NewCall } from '../src/tape/row.js';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const SPANS = arg('spans', 20_480);
+const PER_REQUEST = 512;
+const CONCURRENCY = 4;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const MODELS = [['anthropic', 'claude-sonnet-4-5'], ['openai', 'gpt-4o-mini'], ['gcp.gemini', 'gemini-2.5-flash']] as const;
+
+/** SPANS spans from the real SDK, as ReadableSpans, in requests of PER_REQUEST. */
+function makeSpans(): ReadableSpan[][] {
+  const memory = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'bench-svc', 'host.name': 'bench-box', 'telemetry.sdk.language': 'nodejs' }),
+    spanProcessors: [new SimpleSpanProcessor(memory)],
+  });
+  const tracer = provider.getTracer('bench', '1.0.0');
+  const t0 = Date.UTC(2026, 11, 3, 12);
+  for (let i = 0; i < SPANS; i++) {
+    const [prov, model] = MODELS[i % MODELS.length]!;
+    const span = tracer.startSpan(`chat ${model}`, { startTime: t0 + i });
+    span.setAttributes({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': prov,
+      'gen_ai.request.model': model,
+      'gen_ai.response.model': model,
+      'gen_ai.response.id': `resp-${i}`,
+      'gen_ai.request.max_tokens': 1024,
+      'gen_ai.request.temperature': 0.2,
+      'gen_ai.response.finish_reasons': ['stop'],
+      'gen_ai.usage.input_tokens': 1000 + (i % 5000),
+      'gen_ai.usage.output_tokens': 50 + (i % 700),
+      'gen_ai.usage.cache_read.input_tokens': i % 3 === 0 ? 512 : 0,
+      'server.address': 'api.example.com',
+      'server.port': 443,
+      'http.response.status_code': 200,
+    });
+    span.end(t0 + i + 850);
+  }
+  const spans = memory.getFinishedSpans();
+  const out: ReadableSpan[][] = [];
+  for (let i = 0; i < spans.length; i += PER_REQUEST) out.push(spans.slice(i, i + PER_REQUEST) as ReadableSpan[]);
+  return out;
+}
+
+function rate(spans: number, ms: number): string {
+  return `${fmt((spans / ms) * 1000)} spans/s`;
+}
+
+/** Best of `reps` timed passes, after one untimed pass (the JIT warms up as a long-running daemon would). */
+function time(fn: () => void, reps = 5): number {
+  fn();
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - t);
+  }
+  return best;
+}
+
+function callsOf(d: DecodedRequest, pv: string): NewCall[] {
+  const out: NewCall[] = [];
+  for (const r of d.resources) for (const s of r.spans) out.push(spanToCall(s, r, { project: 'default', priceVersion: pv }).call!);
+  return out;
+}
+
+function postAll(port: number, bodies: Uint8Array[], contentType: string): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  let next = 0;
+  const one = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const body = bodies[next++]!;
+      const req = request({ host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.byteLength } }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const worker = async () => {
+    while (next < bodies.length) await one();
+  };
+  return Promise.all(Array.from({ length: CONCURRENCY }, worker)).then(() => agent.destroy());
+}
+
+/** One untimed run on a throwaway tape to warm the JIT, then the timed run on a fresh one. */
+async function endToEnd(label: string, bodies: Uint8Array[], contentType: string, spans: number): Promise<number> {
+  await ingest('', bodies, contentType, spans);
+  return ingest(label, bodies, contentType, spans);
+}
+
+async function ingest(label: string, bodies: Uint8Array[], contentType: string, spans: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tape-bench-otlp-'));
+  const db = openWriter(join(dir, 'tape.db'));
+  const writer = new TapeWriter(db, new PriceBook());
+  const receiver = await startOtlpReceiver({ writer, port: 0 });
+  try {
+    const t = performance.now();
+    await postAll(receiver.port, bodies, contentType);
+    const ms = performance.now() - t;
+    const rows = (db.prepare('SELECT count(*) AS n FROM tape').get() as { n: number }).n;
+    if (label) console.log(`  ${label.padEnd(34)} ${rate(spans, ms).padStart(18)}   (${fmt(ms)} ms, rows ${fmt(rows)}/${fmt(spans)}, ${rows === spans ? '0 missing' : `${spans - rows} MISSING`})`);
+    return (spans / ms) * 1000;
+  } finally {
+    await receiver.close();
+    writer.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const batches = makeSpans();
+  const total = batches.reduce((n, b) => n + b.length, 0);
+  const json = batches.map((b) => JsonTraceSerializer.serializeRequest(b)!);
+  const pb = batches.map((b) => ProtobufTraceSerializer.serializeRequest(b)!);
+  const kib = (xs: Uint8Array[]) => xs.reduce((n, x) => n + x.byteLength, 0) / 1024 / xs.length;
+  console.log(`OTLP ingest: ${fmt(total)} spans in ${batches.length} requests of ${PER_REQUEST}; JSON ${fmt(kib(json))} KiB, protobuf ${fmt(kib(pb))} KiB a request; ${CONCURRENCY} client connections\n`);
+  const jsonBufs = json.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const pv = new PriceBook().version;
+
+  console.log('decode + map, best of 5 after a warm-up (no HTTP, no database):');
+  const parse = time(() => jsonBufs.forEach((b) => JSON.parse(b.toString('utf8'))));
+  const dj = time(() => jsonBufs.forEach((b) => callsOf(decodeJson(b, FILTER), pv)));
+  const dp = time(() => pb.forEach((b) => callsOf(decodeProtobuf(b, FILTER), pv)));
+  console.log(`  ${'baseline: bare JSON.parse'.padEnd(34)} ${rate(total, parse).padStart(18)}`);
+  console.log(`  ${'tape JSON decode + map'.padEnd(34)} ${rate(total, dj).padStart(18)}   ${(parse / dj).toFixed(2)}x of bare JSON.parse`);
+  console.log(`  ${'tape protobuf decode + map'.padEnd(34)} ${rate(total, dp).padStart(18)}   ${(parse / dp).toFixed(2)}x of bare JSON.parse`);
+
+  console.log('\nstorage ceiling (same rows, writer alone, one appendBatch per request, best of 2 after a warm-up):');
+  const rows = pb.map((b) => callsOf(decodeProtobuf(b, FILTER), pv));
+  let w = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    // a fresh tape each pass (the same rows again would only be duplicates); pass 0 warms up
+    const dir = mkdtempSync(join(tmpdir(), 'tape-bench-otlp-'));
+    const db = openWriter(join(dir, 'tape.db'));
+    const writer = new TapeWriter(db, new PriceBook());
+    const t = performance.now();
+    for (const r of rows) writer.appendBatch(r);
+    if (pass > 0) w = Math.min(w, performance.now() - t);
+    writer.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const writerRate = (total / w) * 1000;
+  console.log(`  ${'baseline: TapeWriter.appendBatch'.padEnd(34)} ${rate(total, w).padStart(18)}`);
+
+  console.log('\nend to end (loopback HTTP -> receiver -> priced rows committed; after one warm-up run):');
+  const r1 = await endToEnd('OTLP/HTTP protobuf', pb, 'application/x-protobuf', total);
+  const r2 = await endToEnd('OTLP/HTTP JSON', json, 'application/json', total);
+  console.log(`\n  protobuf end to end = ${(r1 / writerRate).toFixed(2)}x the writer alone; JSON = ${(r2 / writerRate).toFixed(2)}x`);
+}
+
+await main();
