@@ -41,7 +41,10 @@ export function syntheticCall(i: number, n: number, start: number, end: number):
 export function bigTape(rows: number, days: number, end: number, log = (s: string) => process.stderr.write(s)): string {
   mkdirSync(CACHE, { recursive: true });
   const path = join(CACHE, `tape-${rows}-${days}d-${end}.db`);
-  if (existsSync(path)) return path;
+  if (existsSync(path)) {
+    openWriter(path).close(); // brings an older cached tape up to the current schema (rollups included)
+    return path;
+  }
   const tmp = `${path}.building`;
   for (const s of ['', '-wal', '-shm']) rmSync(tmp + s, { force: true });
   const db = openWriter(tmp);

@@ -3,8 +3,8 @@ import type { CallRow } from './row.js';
 import { compileFilter, hasHostFilter, type CompiledFilter, type RowFilter } from './filter.js';
 import type { ProjectCost, ReadoutInputs, ReconciledPeriod } from '../readouts/types.js';
 import { monthBounds } from '../readouts/budget.js';
+import { cover, HOUR, MINUTE } from './rollups.js';
 
-const HOUR = 3_600_000;
 const MIN15 = 900_000;
 
 export interface ReadoutQueryOptions {
@@ -26,84 +26,107 @@ interface Sums {
 
 /**
  * Prepared queries for the readouts. Every figure comes from an index range over its own
- * window, and long windows (month to date, trailing 24 h) read whole hours from the rollup
- * and only the partial hours at their edges from the tape, so the cost does not grow with
- * the tape. Each call runs its statements in autocommit: no read transaction stays open.
+ * window. Unfiltered, any window is cut into whole days, hours and minutes read from the
+ * rollups plus at most two partial minutes read from the tape (src/tape/rollups.ts `cover`),
+ * so a readout costs the same on 10 million rows as on 10. Filtered, long windows read whole
+ * hours from rollup_hour and the edges from the tape. Each statement runs in autocommit: no
+ * read transaction stays open between reads.
  */
 export class TapeQueries {
   private readonly db: Db;
   private readonly filter: CompiledFilter;
+  private readonly fast: boolean;
   private readonly rollupFilter: CompiledFilter | null;
-  private readonly shortWindows;
-  private readonly projects;
   private readonly rawRange;
+  private readonly rawProjects;
   private readonly rollupRange;
+  private readonly totalRange;
+  private readonly projectMinutes;
 
   constructor(db: Db, filter: RowFilter = {}) {
     this.db = db;
     this.filter = compileFilter(filter);
-    this.rollupFilter = hasHostFilter(filter) ? null : compileFilter(filter);
     const w = this.filter.sql;
-    this.shortWindows = db.prepare(`SELECT
-        COALESCE(SUM(CASE WHEN ts > @a60 THEN cost_micros END), 0) AS s60,
-        COALESCE(SUM(CASE WHEN ts > @a15 THEN cost_micros END), 0) AS s15,
-        COALESCE(SUM(CASE WHEN ts > @aw THEN cost_micros END), 0) AS sw,
-        COALESCE(SUM(CASE WHEN ts > @aw THEN 1 ELSE 0 END), 0) AS cw
-      FROM tape WHERE ts > @lo AND ts <= @now AND ${w}`);
-    this.projects = db.prepare(`SELECT project,
-        COALESCE(SUM(CASE WHEN ts > @a THEN cost_micros END), 0) AS cur,
-        COALESCE(SUM(CASE WHEN ts <= @p THEN cost_micros END), 0) AS prev
-      FROM tape WHERE ts > @lo AND ts <= @now AND ${w} GROUP BY project`);
+    const has = (t: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(t) !== undefined;
+    this.fast = this.filter.empty && has('roll_total') && has('roll_project_min');
+    this.rollupFilter = hasHostFilter(filter) ? null : compileFilter(filter);
     this.rawRange = db.prepare(`SELECT COALESCE(SUM(cost_micros), 0) AS cost, COUNT(*) AS calls,
         COALESCE(SUM(cost_micros IS NULL), 0) AS unpriced
-      FROM tape WHERE ts > ? AND ts <= ? AND ${w}`);
+      FROM tape WHERE ts >= ? AND ts < ? AND ${w}`);
+    this.rawProjects = db.prepare(`SELECT project, COALESCE(SUM(cost_micros), 0) AS cost
+      FROM tape WHERE ts >= ? AND ts < ? AND ${w} GROUP BY project`);
     this.rollupRange = this.rollupFilter
       ? db.prepare(`SELECT COALESCE(SUM(cost_micros), 0) AS cost, COALESCE(SUM(calls), 0) AS calls,
           COALESCE(SUM(unpriced_calls), 0) AS unpriced
         FROM rollup_hour WHERE hour >= ? AND hour < ? AND ${this.rollupFilter.sql}`)
       : null;
+    this.totalRange = this.fast
+      ? db.prepare(`SELECT COALESCE(SUM(cost_micros), 0) AS cost, COALESCE(SUM(calls), 0) AS calls,
+          COALESCE(SUM(unpriced_calls), 0) AS unpriced FROM roll_total WHERE span = ? AND start >= ? AND start < ?`)
+      : null;
+    this.projectMinutes = this.fast
+      ? db.prepare('SELECT project, SUM(cost_micros) AS cost FROM roll_project_min WHERE minute >= ? AND minute < ? GROUP BY project')
+      : null;
   }
 
-  /** Cost, calls and unpriced calls with lo < ts <= hi: whole hours from the rollup, edges from the tape. */
+  /** Cost, calls and unpriced calls with lo < ts <= hi. */
   range(lo: number, hi: number): Sums {
-    const p = this.filter.params;
-    if (hi <= lo) return { cost: 0, calls: 0, unpriced: 0 };
-    const firstHour = Math.floor(lo / HOUR) * HOUR + HOUR; // first hour starting after lo
-    const lastHour = Math.floor(hi / HOUR) * HOUR; // the hour holding hi (partial)
-    if (!this.rollupRange || firstHour >= lastHour) {
-      return this.rawRange.get(lo, hi, ...p) as Sums;
-    }
-    // (lo, firstHour) raw; [firstHour, lastHour) rollup; [lastHour, hi] raw
-    const head = this.rawRange.get(lo, firstHour - 1, ...p) as Sums;
-    const mid = this.rollupRange.get(firstHour, lastHour, ...p) as Sums;
-    const tail = this.rawRange.get(lastHour - 1, hi, ...p) as Sums;
-    return {
-      cost: head.cost + mid.cost + tail.cost,
-      calls: head.calls + mid.calls + tail.calls,
-      unpriced: head.unpriced + mid.unpriced + tail.unpriced,
+    const sum: Sums = { cost: 0, calls: 0, unpriced: 0 };
+    if (hi <= lo) return sum;
+    const add = (s: Sums) => {
+      sum.cost += s.cost;
+      sum.calls += s.calls;
+      sum.unpriced += s.unpriced;
     };
+    const p = this.filter.params;
+    // (lo, hi] is [lo + 1, hi + 1) in whole milliseconds
+    if (this.totalRange) {
+      const c = cover(lo + 1, hi + 1);
+      for (const b of c.buckets) add(this.totalRange.get(b.span, b.from, b.to) as Sums);
+      for (const r of c.raw) add(this.rawRange.get(r.from, r.to) as Sums);
+      return sum;
+    }
+    const c = this.rollupRange ? cover(lo + 1, hi + 1, [HOUR]) : { buckets: [], raw: [{ from: lo + 1, to: hi + 1 }] };
+    for (const b of c.buckets) add(this.rollupRange!.get(b.from, b.to, ...p) as Sums);
+    for (const r of c.raw) add(this.rawRange.get(r.from, r.to, ...p) as Sums);
+    return sum;
+  }
+
+  /** Cost per project with lo < ts <= hi. */
+  projectCosts(lo: number, hi: number): Map<string, number> {
+    const out = new Map<string, number>();
+    const add = (rows: { project: string; cost: number }[]) => {
+      for (const r of rows) out.set(r.project, (out.get(r.project) ?? 0) + r.cost);
+    };
+    const p = this.filter.params;
+    const c = this.projectMinutes ? cover(lo + 1, hi + 1, [MINUTE]) : { buckets: [], raw: [{ from: lo + 1, to: hi + 1 }] };
+    for (const b of c.buckets) add(this.projectMinutes!.all(b.from, b.to) as { project: string; cost: number }[]);
+    for (const r of c.raw) add(this.rawProjects.all(r.from, r.to, ...p) as { project: string; cost: number }[]);
+    return out;
   }
 
   /** Everything the readouts need at `now`. */
   readoutInputs(now: number, o: ReadoutQueryOptions): ReadoutInputs {
-    const p = this.filter.params;
     const wMs = o.windowSeconds * 1000;
-    const short = this.shortWindows.get({ a60: now - 60_000, a15: now - MIN15, aw: now - wMs, lo: now - Math.max(MIN15, wMs), now }, ...p) as {
-      s60: number; s15: number; sw: number; cw: number;
-    };
+    const s60 = this.range(now - 60_000, now);
+    const s15 = this.range(now - MIN15, now);
+    const win = wMs === MIN15 ? s15 : wMs === 60_000 ? s60 : this.range(now - wMs, now);
     const refresh = o.topRefreshMs ?? 5000;
-    const projects = this.projects.all({ a: now - HOUR, p: now - refresh, lo: now - HOUR - refresh, now }, ...p) as { project: string; cur: number; prev: number }[];
+    const cur = this.projectCosts(now - HOUR, now);
+    const prev = this.projectCosts(now - refresh - HOUR, now - refresh);
+    const names = new Set([...cur.keys(), ...prev.keys()]);
+    const projects = [...names].map((project): ProjectCost => ({ project, cost_micros: cur.get(project) ?? 0, prev_cost_micros: prev.get(project) ?? 0 }));
     const month = monthBounds(now);
     const mtd = this.range(month.start - 1, now);
     const trailing = this.range(now - o.budgetRateSeconds * 1000, now);
     return {
       now,
-      sum60sMicros: short.s60,
-      sum15mMicros: short.s15,
+      sum60sMicros: s60.cost,
+      sum15mMicros: s15.cost,
       windowSeconds: o.windowSeconds,
-      windowMicros: short.sw,
-      windowCalls: short.cw,
-      projects: projects.map((r): ProjectCost => ({ project: r.project, cost_micros: r.cur, prev_cost_micros: r.prev })),
+      windowMicros: win.cost,
+      windowCalls: win.calls,
+      projects,
       monthToDateMicros: mtd.cost,
       budgetRateSeconds: o.budgetRateSeconds,
       budgetRateWindowMicros: trailing.cost,

@@ -1,8 +1,10 @@
+import { FAST_ROLLUPS_SQL } from './rollups.js';
+
 /** Schema of the tape file. `user_version` carries the version; `application_id` says "this is a tape". */
 
 /** 'TAPE' in ASCII: a file without it is not ours, and is never migrated. */
 export const APPLICATION_ID = 0x54415045;
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** SQLite before 3.51.3 can corrupt a WAL database when a checkpoint races a reset. */
 export const MIN_SQLITE = [3, 51, 3] as const;
 
@@ -135,4 +137,7 @@ CREATE TABLE invoice_rollup (
   PRIMARY KEY (provider, start_ms, end_ms, format, model, project)
 ) WITHOUT ROWID;
 `,
+  // minute/hour/day totals and minute x project sums, filled from the rows already on the tape
+  // (src/tape/rollups.ts): readouts over any window then cost the same on 10 million rows as on 10
+  3: FAST_ROLLUPS_SQL,
 };

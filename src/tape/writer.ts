@@ -6,6 +6,7 @@ import type { NewCall } from './row.js';
 import { invalidCall } from './validate.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { TapeError, ExitCode } from '../errors.js';
+import { RollupBatch, prepareRollups, type RollupStatements } from './rollups.js';
 
 export interface AppendResult {
   /** ids given to the rows, in order; null where the row was a duplicate (known request_id) */
@@ -24,20 +25,6 @@ export interface WriterOptions {
   /** path, for error messages */
   readonly path?: string;
 }
-
-const ROLLUP_SQL = `INSERT INTO rollup_hour (hour, project, provider, model, calls, cost_micros, unpriced_calls, error_calls,
-  flagged_calls, input_tok, output_tok, cached_tok, cache_write_tok) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (hour, project, provider, model) DO UPDATE SET
-    calls = calls + excluded.calls, cost_micros = cost_micros + excluded.cost_micros,
-    unpriced_calls = unpriced_calls + excluded.unpriced_calls, error_calls = error_calls + excluded.error_calls,
-    flagged_calls = flagged_calls + excluded.flagged_calls, input_tok = input_tok + excluded.input_tok,
-    output_tok = output_tok + excluded.output_tok, cached_tok = cached_tok + excluded.cached_tok,
-    cache_write_tok = cache_write_tok + excluded.cache_write_tok`;
-
-const HOUR_MS = 3_600_000;
-
-/** One rollup bucket being summed for a batch: [hour, project, provider, model, calls, cost, unpriced, errors, flagged, in, out, cached, writes] */
-type Bucket = [number, string, string, string, number, number, number, number, number, number, number, number, number];
 
 const INSERT_SQL = `INSERT INTO tape (ts, host, project, provider, model, input_tok, output_tok, cached_tok, cache_write_tok,
   cache_write_1h_tok, duration_ms, cost_micros, price_version, provider_cost_micros, status, flags, request_id, source)
@@ -60,7 +47,7 @@ export class TapeWriter {
   private readonly host: string;
   private readonly insert;
   private readonly known;
-  private readonly rollup;
+  private readonly rollups: RollupStatements;
   private readonly maxDelayMs: number;
   private readonly maxBatch: number;
   private readonly path: string;
@@ -78,7 +65,7 @@ export class TapeWriter {
     this.path = opts.path ?? db.name;
     this.insert = db.prepare(INSERT_SQL);
     this.known = db.prepare('SELECT 1 FROM tape WHERE request_id = ?').pluck();
-    this.rollup = db.prepare(ROLLUP_SQL);
+    this.rollups = prepareRollups(db);
     this.txn = db.transaction((calls: readonly NewCall[]) => this.insertAll(calls));
   }
 
@@ -87,7 +74,7 @@ export class TapeWriter {
     const seen = new Set<string>();
     let inserted = 0;
     let duplicates = 0;
-    const buckets = new Map<string, Bucket>();
+    const rollup = new RollupBatch();
     for (const c of calls) {
       const rid = c.request_id ?? null;
       if (rid !== null && (seen.has(rid) || this.known.get(rid) !== undefined)) {
@@ -113,21 +100,10 @@ export class TapeWriter {
       );
       ids.push(Number(info.lastInsertRowid));
       inserted++;
-      const hour = c.ts - (c.ts % HOUR_MS);
-      const key = `${hour}\u0000${c.project}\u0000${c.provider}\u0000${c.model}`;
-      let b = buckets.get(key);
-      if (!b) buckets.set(key, (b = [hour, c.project, c.provider, c.model, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
-      b[4] += 1;
-      if (cost === null) b[6] += 1;
-      else b[5] += cost;
-      if (c.status >= 400) b[7] += 1;
-      if (flags !== 0) b[8] += 1;
-      b[9] += c.input_tok;
-      b[10] += c.output_tok;
-      b[11] += cached;
-      b[12] += writes;
+      rollup.add({ ts: c.ts, project: c.project, provider: c.provider, model: c.model, cost, status: c.status, flags,
+        input_tok: c.input_tok, output_tok: c.output_tok, cached_tok: cached, cache_write_tok: writes });
     }
-    for (const b of buckets.values()) this.rollup.run(b);
+    rollup.write(this.rollups);
     return { ids, inserted, duplicates };
   }
 

@@ -1,0 +1,166 @@
+import type { Db } from './db.js';
+
+/**
+ * Derived tables the writer keeps in the same transaction as each append. The tape never
+ * changes, so they never go stale. Readouts read them instead of the rows:
+ *
+ * - rollup_hour (hour x project x provider x model): reports, reconcile, filtered readouts;
+ * - roll_total (minute, hour and day totals): any unfiltered range costs a few dozen bucket
+ *   rows plus two partial minutes of tape, whatever the tape's size;
+ * - roll_project_min (minute x project): the top-n of the last hour.
+ */
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+/** span of each roll_total level, coarsest first */
+export const TOTAL_SPANS = [DAY, HOUR, MINUTE] as const;
+
+/** Created (and filled from the tape) by migration 3. */
+export const FAST_ROLLUPS_SQL = `
+CREATE TABLE roll_total (
+  span           INTEGER NOT NULL,
+  start          INTEGER NOT NULL,
+  calls          INTEGER NOT NULL,
+  cost_micros    INTEGER NOT NULL,
+  unpriced_calls INTEGER NOT NULL,
+  PRIMARY KEY (span, start)
+) WITHOUT ROWID;
+CREATE TABLE roll_project_min (
+  minute      INTEGER NOT NULL,
+  project     TEXT    NOT NULL,
+  calls       INTEGER NOT NULL,
+  cost_micros INTEGER NOT NULL,
+  PRIMARY KEY (minute, project)
+) WITHOUT ROWID;
+INSERT INTO roll_total (span, start, calls, cost_micros, unpriced_calls)
+  SELECT ${DAY}, ts - ts % ${DAY}, count(*), COALESCE(SUM(cost_micros), 0), SUM(cost_micros IS NULL) FROM tape GROUP BY 2;
+INSERT INTO roll_total (span, start, calls, cost_micros, unpriced_calls)
+  SELECT ${HOUR}, ts - ts % ${HOUR}, count(*), COALESCE(SUM(cost_micros), 0), SUM(cost_micros IS NULL) FROM tape GROUP BY 2;
+INSERT INTO roll_total (span, start, calls, cost_micros, unpriced_calls)
+  SELECT ${MINUTE}, ts - ts % ${MINUTE}, count(*), COALESCE(SUM(cost_micros), 0), SUM(cost_micros IS NULL) FROM tape GROUP BY 2;
+INSERT INTO roll_project_min (minute, project, calls, cost_micros)
+  SELECT ts - ts % ${MINUTE}, project, count(*), COALESCE(SUM(cost_micros), 0) FROM tape GROUP BY 1, 2;
+`;
+
+const HOUR_SQL = `INSERT INTO rollup_hour (hour, project, provider, model, calls, cost_micros, unpriced_calls, error_calls,
+  flagged_calls, input_tok, output_tok, cached_tok, cache_write_tok) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (hour, project, provider, model) DO UPDATE SET
+    calls = calls + excluded.calls, cost_micros = cost_micros + excluded.cost_micros,
+    unpriced_calls = unpriced_calls + excluded.unpriced_calls, error_calls = error_calls + excluded.error_calls,
+    flagged_calls = flagged_calls + excluded.flagged_calls, input_tok = input_tok + excluded.input_tok,
+    output_tok = output_tok + excluded.output_tok, cached_tok = cached_tok + excluded.cached_tok,
+    cache_write_tok = cache_write_tok + excluded.cache_write_tok`;
+const TOTAL_SQL = `INSERT INTO roll_total (span, start, calls, cost_micros, unpriced_calls) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (span, start) DO UPDATE SET calls = calls + excluded.calls,
+    cost_micros = cost_micros + excluded.cost_micros, unpriced_calls = unpriced_calls + excluded.unpriced_calls`;
+const PROJECT_SQL = `INSERT INTO roll_project_min (minute, project, calls, cost_micros) VALUES (?, ?, ?, ?)
+  ON CONFLICT (minute, project) DO UPDATE SET calls = calls + excluded.calls, cost_micros = cost_micros + excluded.cost_micros`;
+
+/** What the rollups need of a row. */
+export interface RollupRow {
+  readonly ts: number;
+  readonly project: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly cost: number | null;
+  readonly status: number;
+  readonly flags: number;
+  readonly input_tok: number;
+  readonly output_tok: number;
+  readonly cached_tok: number;
+  readonly cache_write_tok: number;
+}
+
+/** [hour, project, provider, model, calls, cost, unpriced, errors, flagged, in, out, cached, writes] */
+type HourBucket = [number, string, string, string, number, number, number, number, number, number, number, number, number];
+/** [span, start, calls, cost, unpriced] */
+type TotalBucket = [number, number, number, number, number];
+/** [minute, project, calls, cost] */
+type ProjectBucket = [number, string, number, number];
+
+/** Sums one transaction's rows per bucket, then writes one upsert per bucket. */
+export class RollupBatch {
+  private readonly hours = new Map<string, HourBucket>();
+  private readonly totals = new Map<number, TotalBucket>();
+  private readonly projects = new Map<string, ProjectBucket>();
+
+  add(r: RollupRow): void {
+    const hour = r.ts - (r.ts % HOUR);
+    const hk = `${hour}\u0000${r.project}\u0000${r.provider}\u0000${r.model}`;
+    let h = this.hours.get(hk);
+    if (!h) this.hours.set(hk, (h = [hour, r.project, r.provider, r.model, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    const cost = r.cost ?? 0;
+    const unpriced = r.cost === null ? 1 : 0;
+    h[4] += 1;
+    h[5] += cost;
+    h[6] += unpriced;
+    if (r.status >= 400) h[7] += 1;
+    if (r.flags !== 0) h[8] += 1;
+    h[9] += r.input_tok;
+    h[10] += r.output_tok;
+    h[11] += r.cached_tok;
+    h[12] += r.cache_write_tok;
+    for (const span of TOTAL_SPANS) {
+      const start = r.ts - (r.ts % span);
+      // the key folds the span in: starts of different spans never collide (a span divides its start)
+      const key = start * 4 + (span === DAY ? 0 : span === HOUR ? 1 : 2);
+      let t = this.totals.get(key);
+      if (!t) this.totals.set(key, (t = [span, start, 0, 0, 0]));
+      t[2] += 1;
+      t[3] += cost;
+      t[4] += unpriced;
+    }
+    const minute = r.ts - (r.ts % MINUTE);
+    const pk = `${minute}\u0000${r.project}`;
+    let p = this.projects.get(pk);
+    if (!p) this.projects.set(pk, (p = [minute, r.project, 0, 0]));
+    p[2] += 1;
+    p[3] += cost;
+  }
+
+  /** Writes the sums; call inside the transaction that inserted the rows. */
+  write(stmts: RollupStatements): void {
+    for (const b of this.hours.values()) stmts.hour.run(b);
+    for (const b of this.totals.values()) stmts.total.run(b);
+    for (const b of this.projects.values()) stmts.project.run(b);
+  }
+}
+
+export type RollupStatements = ReturnType<typeof prepareRollups>;
+
+export function prepareRollups(db: Db) {
+  return { hour: db.prepare(HOUR_SQL), total: db.prepare(TOTAL_SQL), project: db.prepare(PROJECT_SQL) };
+}
+
+/** A half-open ms range [a, b) cut into whole buckets of the coarsest spans that fit, and raw edges. */
+export interface Cover {
+  readonly buckets: { readonly span: number; readonly from: number; readonly to: number }[];
+  readonly raw: { readonly from: number; readonly to: number }[];
+}
+
+/**
+ * Covers [a, b) with as few buckets as possible: whole days in the middle, whole hours and
+ * minutes toward the edges, and at most two partial minutes read from the tape itself.
+ */
+export function cover(a: number, b: number, spans: readonly number[] = TOTAL_SPANS): Cover {
+  const out: Cover = { buckets: [], raw: [] };
+  const walk = (from: number, to: number, level: number): void => {
+    if (from >= to) return;
+    const span = spans[level];
+    if (span === undefined) {
+      out.raw.push({ from, to });
+      return;
+    }
+    const A = Math.ceil(from / span) * span;
+    const B = Math.floor(to / span) * span;
+    if (A >= B) {
+      walk(from, to, level + 1);
+      return;
+    }
+    walk(from, A, level + 1);
+    out.buckets.push({ span, from: A, to: B });
+    walk(B, to, level + 1);
+  };
+  walk(a, b, 0);
+  return out;
+}
