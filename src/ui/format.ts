@@ -20,11 +20,11 @@ function localOffset(d: Date): string {
   return `${off < 0 ? '-' : '+'}${p2(Math.floor(a / 60))}${a % 60 ? p2(a % 60) : ''}`;
 }
 
-/** 18:00:00.123Z (UTC) or 19:00:00.123+01 (local): the print's time column. */
+/** 18:00:00.123Z (UTC) or 19:00:00.123 (local; the status clock names the offset): the print's time column. */
 export function fmtTime(ts: number, tz: TimeZoneMode = 'utc'): string {
   const d = new Date(ts);
   if (tz === 'utc') return `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${p3(d.getUTCMilliseconds())}Z`;
-  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${p3(d.getMilliseconds())}${localOffset(d)}`;
+  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${p3(d.getMilliseconds())}`;
 }
 
 /** 2026-12-03 18:00:00Z: the status line clock. */

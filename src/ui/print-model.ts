@@ -100,8 +100,8 @@ function styleCell(r: CallRow, col: Column, text: string, s: LineStyle): string 
 }
 
 /** The header line. */
-export function printHeader(cols: readonly Column[], theme: Theme): string {
-  return theme.dim(` ${cols.map((c) => fit(c.title, c.width, c.align)).join(' ')}`);
+export function printHeader(cols: readonly Column[], theme: Theme, tz: TimeZoneMode = 'utc'): string {
+  return theme.dim(` ${cols.map((c) => fit(c.key === 'time' && tz === 'local' ? 'local time' : c.title, c.width, c.align)).join(' ')}`);
 }
 
 /** One call as one line: gutter (`>` selected, `$` block print, `#` above the second tier), then the columns. */
@@ -110,7 +110,7 @@ export function printLine(r: CallRow, cols: readonly Column[], s: LineStyle, sel
   const gutter = selected ? '>' : tier === 2 ? '#' : tier === 1 ? '$' : ' ';
   const body = cols.map((c) => styleCell(r, c, fit(cell(r, c, s), c.width, c.align), s)).join(' ');
   if (selected) return s.theme.selected(`${gutter}${cols.map((c) => fit(cell(r, c, s), c.width, c.align)).join(' ')}`);
-  if (tier === 2) return s.theme.block2(`${gutter}${cols.map((c) => fit(cell(r, c, s), c.width, c.align)).join(' ')}`);
+  if (tier === 2) return s.theme.block2(`${gutter}${body}`);
   if (tier === 1) return s.theme.block1(`${gutter}${body}`);
   return `${gutter}${body}`;
 }

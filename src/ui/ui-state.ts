@@ -4,7 +4,8 @@
  */
 import type { CallRow } from '../tape/row.js';
 import type { RowFilter } from '../tape/filter.js';
-import type { Action, Mode } from './keys.js';
+import type { Key } from 'ink';
+import { actionFor, type Action, type Mode } from './keys.js';
 import type { TimeZoneMode } from './format.js';
 
 export const WINDOWS: readonly number[] = [90, 300, 900, 3600];
@@ -128,8 +129,20 @@ export function reduce(s: UiState, a: Action, c: ActionContext, typed = ''): UiS
     case 'erase':
       return { ...s, draft: s.draft.slice(0, -1) };
     default:
-      return typed && s.overlay === 'filter' ? { ...s, draft: s.draft + typed } : s;
+      return typed && s.overlay === 'filter' ? { ...s, draft: (s.draft + typed).slice(0, 200) } : s;
   }
+}
+
+/** One key press against the latest state: the key table picks the action for the mode. */
+export function applyKey(s: UiState, input: string, key: Key, c: ActionContext): UiState {
+  const mode = modeOf(s);
+  const action = actionFor(mode, input, key);
+  if (action) return reduce(s, action, c);
+  if (mode === 'filter') {
+    const text = typedText(input);
+    if (text) return { ...s, draft: (s.draft + text).slice(0, 200) };
+  }
+  return s;
 }
 
 /** Printable text typed into the filter prompt (control characters dropped). */

@@ -1,8 +1,7 @@
 import React, { useEffect, useRef, useState } from 'react';
 import { Box, useApp, useInput, useStdout } from 'ink';
 import { useTape, type UseTapeOptions } from '../useTape.js';
-import { actionFor } from '../keys.js';
-import { initialUi, modeOf, reduce, typedText, type ActionContext, type UiState } from '../ui-state.js';
+import { applyKey, initialUi, modeOf, type ActionContext, type UiState } from '../ui-state.js';
 import { layoutFor } from '../layout.js';
 import type { Money } from '../format.js';
 import type { Theme } from '../theme.js';
@@ -26,6 +25,8 @@ export interface AppProps {
   readonly pinned: boolean;
   /** fixed size (tests); otherwise the terminal's, following resizes */
   readonly size?: { readonly columns: number; readonly rows: number };
+  /** called when the user quits (before Ink exits) */
+  readonly onExit?: () => void;
 }
 
 function useTerminalSize(fixed: AppProps['size']): { columns: number; rows: number } {
@@ -55,16 +56,13 @@ export function App(p: AppProps) {
   ctx.current = { rows: snap.rows, arrived: snap.arrived, page: layout.printRows };
   const mode = modeOf(ui);
 
-  useInput((input, key) => {
-    const action = actionFor(mode, input, key);
-    if (action) setUi((s) => reduce(s, action, ctx.current));
-    else if (mode === 'filter') {
-      const text = typedText(input);
-      if (text) setUi((s) => ({ ...s, draft: (s.draft + text).slice(0, 200) }));
-    }
-  });
+  // the latest state decides what a key means (never a stale render's mode)
+  useInput((input, key) => setUi((s) => applyKey(s, input, key, ctx.current)));
   useEffect(() => {
-    if (ui.quit) exit();
+    if (!ui.quit) return;
+    p.onExit?.();
+    exit();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [ui.quit, exit]);
   useEffect(() => setWindow(ui.windowSeconds), [ui.windowSeconds, setWindow]);
   useEffect(() => setFilter(ui.filter?.filter ?? null), [ui.filter, setFilter]);

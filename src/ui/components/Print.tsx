@@ -21,7 +21,7 @@ export interface PrintProps {
 /** Time & sales: newest call on top, one line each; while paused the selection scrolls. */
 export function Print({ rows, width, height, style, selected, pausedArrivals, emptyText }: PrintProps) {
   const cols = useMemo(() => printColumns(width), [width]);
-  const lines: string[] = [printHeader(cols, style.theme)];
+  const lines: string[] = [printHeader(cols, style.theme, style.tz)];
   let room = height - 1;
   if (pausedArrivals !== null) {
     lines.push(style.theme.warn(fit(` PAUSED: ${pausedArrivals} new call${pausedArrivals === 1 ? '' : 's'} arrived underneath (space resumes, ↑↓ select, Enter opens)`, width)));

@@ -1,5 +1,5 @@
 import React from 'react';
-import { fmtAge, fmtClock, fmtTime, type TimeZoneMode } from '../format.js';
+import { fmtAge, fmtClock, type TimeZoneMode } from '../format.js';
 import type { Theme } from '../theme.js';
 import { clean } from '../plain.js';
 import { Lines } from './Lines.js';
@@ -37,7 +37,7 @@ export function cutMiddle(s: string, w: number): string {
 export function StatusLine(p: StatusProps) {
   const t = p.theme;
   const narrow = p.width < 100;
-  const stamp = narrow ? fmtTime(p.now, p.tz).replace(/\.\d{3}/, '') : fmtClock(p.now, p.tz);
+  const stamp = narrow ? fmtClock(p.now, p.tz).slice(11) : fmtClock(p.now, p.tz);
   const clock = `${p.pinned ? 'at ' : ''}${stamp}`;
   const rate = `${p.callsPerSec < 10 ? p.callsPerSec.toFixed(1) : Math.round(p.callsPerSec)} calls/s`;
   const unpriced = p.unpriced === null ? '' : `${p.unpriced} unpriced`;
