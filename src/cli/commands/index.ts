@@ -9,10 +9,12 @@ import { proxyCommand } from './proxy.js';
 import { reconcileCommand } from './reconcile.js';
 import { budgetCommand } from './budget.js';
 import { reportCommand } from './report.js';
+import { pricesCommand } from './prices.js';
+import { repriceCommand } from './reprice.js';
 
 /**
  * Every subcommand, in the order `tape --help` lists them. One entry per file in this
  * folder; the default command (reading the tape) lives in ./read.ts.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [budgetCommand, demoCommand, importCommand, otlpCommand, pathsCommand, proxyCommand, reconcileCommand, reportCommand, shipCommand, statusCommand];
+export const commands: CommandModule<any, any>[] = [budgetCommand, demoCommand, importCommand, otlpCommand, pathsCommand, pricesCommand, proxyCommand, reconcileCommand, repriceCommand, reportCommand, shipCommand, statusCommand];
