@@ -101,10 +101,32 @@ const PROVIDERS: Record<string, string> = {
   openrouter: 'openrouter',
 };
 
+/**
+ * Vendor prefixes of the provider ids that SDK integrations put in gen_ai.system, e.g. the Vercel AI
+ * SDK's "openai.chat", "anthropic.messages", "google.generative-ai", "amazon-bedrock".
+ */
+const FAMILIES: Record<string, string> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  google: 'google',
+  vertex: 'google',
+  gemini: 'google',
+  amazon: 'aws',
+  bedrock: 'aws',
+  azure: 'azure',
+  mistral: 'mistral',
+  xai: 'x-ai',
+  groq: 'groq',
+  deepseek: 'deepseek',
+  cohere: 'cohere',
+  perplexity: 'perplexity',
+  openrouter: 'openrouter',
+};
+
 /** A provider name normalised; unknown names are kept (lowercased), so nothing is silently merged. */
 export function normaliseProvider(raw: string): string {
   const k = raw.trim().toLowerCase();
-  return PROVIDERS[k] ?? k;
+  return PROVIDERS[k] ?? FAMILIES[k.split(/[.\-_/ ]/, 1)[0]!] ?? k;
 }
 
 /** When a span names no provider: a guess from the model family, else "unknown" (unpriced, visible). */

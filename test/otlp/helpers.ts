@@ -13,6 +13,7 @@ import { TapeWriter } from '../../src/tape/writer.js';
 import { PriceBook } from '../../src/pricing/price-book.js';
 import { startOtlpReceiver, type OtlpReceiver, type OtlpReceiverOptions } from '../../src/otlp/receiver.js';
 import type { CallRow } from '../../src/tape/row.js';
+import { ExportTraceServiceRequest } from '../../src/otlp/schema.js';
 
 export interface Harness {
   readonly dir: string;
@@ -126,3 +127,19 @@ export function jsonRequest(spans: { attrs: Record<string, unknown>; traceId?: s
     ],
   };
 }
+
+/** The same request as binary protobuf, built from the OTLP/JSON shape (hex ids to bytes). */
+export function protobufOf(req: unknown): Buffer {
+  const copy = structuredClone(req) as unknown as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
+  for (const rs of copy.resourceSpans) {
+    for (const ss of rs.scopeSpans) {
+      for (const s of ss.spans) {
+        s.traceId = Buffer.from(s.traceId as string, 'hex');
+        s.spanId = Buffer.from(s.spanId as string, 'hex');
+        for (const kv of s.attributes as { value: Record<string, unknown> }[]) if ('intValue' in kv.value) kv.value.intValue = Number(kv.value.intValue);
+      }
+    }
+  }
+  return Buffer.from(ExportTraceServiceRequest.encode(ExportTraceServiceRequest.fromObject(copy)).finish());
+}
+

@@ -2,27 +2,12 @@ import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { harness, post, gzipSync, jsonRequest, type Harness } from './helpers.js';
-import { ExportTraceServiceRequest, ExportTraceServiceResponse, RpcStatus } from '../../src/otlp/schema.js';
+import { harness, post, gzipSync, jsonRequest, protobufOf, type Harness } from './helpers.js';
+import { ExportTraceServiceResponse, RpcStatus } from '../../src/otlp/schema.js';
 
 const JSON_CT = { 'content-type': 'application/json' };
 const PB_CT = { 'content-type': 'application/x-protobuf' };
 const CALL = { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 100, 'gen_ai.usage.output_tokens': 20 };
-
-/** The same request as binary protobuf, built from the OTLP/JSON shape (hex ids to bytes). */
-function protobufOf(req: ReturnType<typeof jsonRequest>): Buffer {
-  const copy = structuredClone(req) as unknown as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
-  for (const rs of copy.resourceSpans) {
-    for (const ss of rs.scopeSpans) {
-      for (const s of ss.spans) {
-        s.traceId = Buffer.from(s.traceId as string, 'hex');
-        s.spanId = Buffer.from(s.spanId as string, 'hex');
-        for (const kv of s.attributes as { value: Record<string, unknown> }[]) if ('intValue' in kv.value) kv.value.intValue = Number(kv.value.intValue);
-      }
-    }
-  }
-  return Buffer.from(ExportTraceServiceRequest.encode(ExportTraceServiceRequest.fromObject(copy)).finish());
-}
 
 describe('OTLP/HTTP requests and answers', () => {
   let h: Harness;
