@@ -98,8 +98,16 @@ export interface OpenWriterOptions {
   readonly busyTimeoutMs?: number;
 }
 
+/** `--db postgres://...` reaches a command that needs a file: say so without echoing the URL (it may hold a password). */
+function refuseUrl(path: string): void {
+  if (/^postgres(ql)?:\/\//i.test(path)) {
+    throw new TapeError('this command needs a local tape file, not a PostgreSQL URL (the central tape is read by `tape` and `tape --json`; `tape ship` writes it)', ExitCode.usage);
+  }
+}
+
 /** A writing connection: WAL, synchronous=FULL, busy timeout; creates and migrates our own files only. */
 export function openWriter(path: string, opts: OpenWriterOptions = {}): Db {
+  refuseUrl(path);
   const create = opts.create ?? true;
   const existed = existsSync(path);
   if (!existed && !create) throw new TapeError(`no tape at ${path}; ${HINT_START}`, ExitCode.noTape);
@@ -127,6 +135,7 @@ export function openWriter(path: string, opts: OpenWriterOptions = {}): Db {
 
 /** A reading connection: read-only and query_only, never holding a transaction between reads. */
 export function openReader(path: string): Db {
+  refuseUrl(path);
   if (!existsSync(path)) throw new TapeError(`no tape at ${path}; ${HINT_START}`, ExitCode.noTape);
   sniff(path);
   let db: Db;
@@ -142,6 +151,11 @@ export function openReader(path: string): Db {
     return db;
   } catch (err) {
     db.close();
+    const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN') {
+      // a WAL reader needs the -shm file beside the tape, and may have to create it
+      throw new TapeError(`cannot read the tape ${path}: SQLite needs to create ${path}-shm beside it and the folder is not writable for this user; make the folder writable, or copy the tape somewhere writable`, ExitCode.unwritable);
+    }
     explainSqliteError(err, path);
   }
 }

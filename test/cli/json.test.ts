@@ -1,7 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync, chmodSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempTape, call, cliEnv, runCli, spawnCli, waitFor, BIN, type TempTape } from '../helpers/tape.js';
 import { openWriter } from '../../src/tape/db.js';
@@ -138,11 +139,56 @@ describe('errors a user will meet', () => {
     one(['import', '--db', t.path, f], 8, /bad\.ndjson:2: project must be a non-empty string; nothing was imported/);
     assert.equal(t.db.prepare('SELECT count(*) FROM tape').pluck().get(), 0);
   });
-  it('a read-only tape cannot be written: exit 6', { skip: process.getuid?.() === 0 ? 'root ignores file permissions' : false }, () => {
-    const p = join(t.dir, 'ro.db');
+  it('a read-only tape cannot be written: exit 6, nothing written', () => {
+    // root ignores file modes, so the write is attempted as an unprivileged user
+    const d = join(t.dir, 'ro');
+    mkdirSync(d);
+    const p = join(d, 'ro.db');
     openWriter(p).close();
+    chmodSync(t.dir, 0o755);
+    chmodSync(d, 0o555);
     chmodSync(p, 0o444);
-    one(['demo', '--db', p, '--backfill', '1m', '--no-live'], 6, /cannot write/);
+    const asNobody = (args: string[]) =>
+      process.getuid?.() === 0
+        ? spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, ...args], { env: cliEnv(d), encoding: 'utf8' })
+        : spawnSync(process.execPath, [BIN, ...args], { env: cliEnv(d), encoding: 'utf8' });
+    const w = asNobody(['demo', '--db', p, '--backfill', '1m', '--no-live']);
+    assert.equal(w.status, 6, w.stderr);
+    assert.match(w.stderr.trim(), /^tape: cannot write the tape .*permissions$/);
+    const r = asNobody(['--db', p, '--json', '--no-follow']);
+    assert.equal(r.status, 6, r.stderr);
+    assert.match(r.stderr.trim(), /folder is not writable/);
+    chmodSync(d, 0o755);
+  });
+  it('a locked tape: exit 6, nothing written', async () => {
+    const p = join(t.dir, 'locked.db');
+    openWriter(p).close();
+    const holder = spawn(process.execPath, ['-e', `
+      const D = require('better-sqlite3'); const db = new D(${JSON.stringify(p)});
+      db.exec('BEGIN IMMEDIATE'); console.log('locked'); setTimeout(() => {}, 60000);`], { cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((r) => holder.stdout.once('data', r));
+      const r = spawnSync(process.execPath, [BIN, 'demo', '--db', p, '--backfill', '1m', '--no-live'], { env: cliEnv(t.dir), encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 6, r.stderr);
+      assert.match(r.stderr.trim(), /^tape: the tape .* is locked by another process; wait for it or stop it, then retry$/);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+  it('a newer tape: exit 5', () => {
+    const p = join(t.dir, 'newer.db');
+    openWriter(p).close();
+    const f = new Database(p);
+    f.pragma('user_version = 99');
+    f.close();
+    one(['--db', p, '--json', '--no-follow'], 5, /written by a newer tape \(schema v99/);
+  });
+  it('a corrupt tape: exit 7', () => {
+    const p = join(t.dir, 'corrupt.db');
+    const bytes = Buffer.alloc(8192, 0x5a);
+    Buffer.from('SQLite format 3\u0000').copy(bytes);
+    writeFileSync(p, bytes);
+    one(['--db', p, '--json', '--no-follow'], 7, /is corrupt/);
   });
 });
 
