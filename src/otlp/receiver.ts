@@ -100,7 +100,8 @@ class Handler {
     let decoded: DecodedRequest;
     try {
       const body = await readBody(req, this.o.maxBodyBytes);
-      decoded = enc === 'json' ? decodeJson(body, FILTER) : decodeProtobuf(body, FILTER);
+      // an empty body is an empty request, which the spec asks servers to accept
+      decoded = body.length === 0 ? { resources: [], totalSpans: 0 } : enc === 'json' ? decodeJson(body, FILTER) : decodeProtobuf(body, FILTER);
     } catch (err) {
       if (err instanceof BodyError) return sendStatus(res, err.status, enc, err.message);
       if (err instanceof DecodeError) return sendStatus(res, 400, enc, cleanText(err.message, 300));

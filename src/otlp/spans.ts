@@ -14,6 +14,8 @@ export interface MappingDefaults {
 export type SpanOutcome = { readonly call: NewCall; readonly reject?: undefined } | { readonly call?: undefined; readonly reject: string };
 
 const MAX_TEXT = 200;
+/** No single call comes near this (context windows are a few million tokens): larger is a mapping bug upstream. */
+const MAX_TOKENS = 1_000_000_000;
 // C0/C1 controls, DEL, and the bidi overrides that can reorder a terminal line
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
@@ -55,6 +57,7 @@ function count(attrs: Attrs, keys: readonly string[]): number | undefined {
     if (v === undefined || v === null) continue;
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d{1,15}\s*$/.test(v) ? Number(v) : NaN;
     if (!Number.isSafeInteger(n) || n < 0) throw new BadAttr(`${k} is not a whole number ≥ 0 (${cleanText(String(v), 40)})`);
+    if (n > MAX_TOKENS) throw new BadAttr(`${k} is implausibly large for one call (${n} > ${MAX_TOKENS})`);
     return n;
   }
   return undefined;

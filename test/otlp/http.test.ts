@@ -36,6 +36,11 @@ describe('OTLP/HTTP requests and answers', () => {
     assert.equal(h.rows().length, before + 2);
   });
 
+  it('answers an empty request with success, in either encoding', async () => {
+    for (const headers of [JSON_CT, PB_CT]) assert.equal((await post(h.url, '', headers)).status, 200);
+    assert.equal((await post(h.url, '{}', JSON_CT)).status, 200);
+  });
+
   it('accepts gzip and deflate bodies', async () => {
     const gz = gzipSync(JSON.stringify(jsonRequest([{ attrs: CALL, traceId: 'd'.repeat(32) }])));
     assert.equal((await post(h.url, gz, { ...JSON_CT, 'content-encoding': 'gzip' })).status, 200);

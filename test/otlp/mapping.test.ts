@@ -58,6 +58,7 @@ describe('token counts follow what each convention says input tokens include', (
 
   it('accepts counts sent as decimal strings or whole doubles, and rejects anything else', () => {
     assert.equal(call({ 'llm.model': 'x', 'llm.input_tokens': '42', 'llm.output_tokens': 3.0 }).input_tok, 42);
+    assert.match(one({ 'llm.model': 'x', 'llm.input_tokens': 1796320800123456 }).reject ?? '', /implausibly large/);
     for (const bad of ['42.5', '-1', 'lots', 1.5, -3]) {
       assert.match(one({ 'llm.model': 'x', 'llm.input_tokens': bad }).reject ?? '', /llm\.input_tokens is not a whole number/);
     }
