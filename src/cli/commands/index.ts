@@ -11,10 +11,11 @@ import { budgetCommand } from './budget.js';
 import { reportCommand } from './report.js';
 import { pricesCommand } from './prices.js';
 import { repriceCommand } from './reprice.js';
+import { watchCommand } from './watch.js';
 
 /**
  * Every subcommand, in the order `tape --help` lists them. One entry per file in this
  * folder; the default command (reading the tape) lives in ./read.ts.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [budgetCommand, demoCommand, importCommand, otlpCommand, pathsCommand, pricesCommand, proxyCommand, reconcileCommand, repriceCommand, reportCommand, shipCommand, statusCommand];
+export const commands: CommandModule<any, any>[] = [budgetCommand, demoCommand, importCommand, otlpCommand, pathsCommand, pricesCommand, proxyCommand, reconcileCommand, repriceCommand, reportCommand, shipCommand, statusCommand, watchCommand];
