@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { TapeWriter } from '../tape/writer.js';
 import type { NewCall } from '../tape/row.js';
+import { invalidCall } from '../tape/validate.js';
 import { TapeError, ExitCode } from '../errors.js';
 import { readBody, BodyError } from './body.js';
 import { decodeProtobuf, DecodeError, type DecodedRequest } from './decode.js';
@@ -137,13 +138,15 @@ class Handler {
     for (const resource of decoded.resources) {
       for (const span of resource.spans) {
         const out = spanToCall(span, resource, defaults);
-        if (out.call) {
-          calls.push(out.call);
+        // the writer's own check too, so that one bad row is rejected alone rather than failing the request
+        const why = out.call ? invalidCall(out.call) : out.reject;
+        if (!why) {
+          calls.push(out.call!);
           continue;
         }
         rejected++;
         // a few reasons are enough to act on; the count says how many
-        if (reasons.length < 3) reasons.push(`span ${span.spanId || '(no id)'} of trace ${span.traceId || '(no id)'}: ${out.reject}`);
+        if (reasons.length < 3) reasons.push(`span ${span.spanId || '(no id)'} of trace ${span.traceId || '(no id)'}: ${why}`);
       }
     }
     return { calls, rejected, reasons };
