@@ -40,6 +40,14 @@ describe('tape otlp (subprocess)', () => {
     }
   });
 
+  it('documents its options in --help', () => {
+    const r = spawnSync(process.execPath, [BIN, 'otlp', '--help'], { env: ENV, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0);
+    for (const s of ['tape otlp', 'OTLP/HTTP', '--port', '[default: 4318]', '--host', '--allow-remote', '--project', '--max-body-mib']) {
+      assert.ok(r.stdout.includes(s), `help mentions ${s}`);
+    }
+  });
+
   it('refuses a non-loopback address unless told --allow-remote', () => {
     const r = spawnSync(process.execPath, [BIN, 'otlp', '--db', join(dir, 'x.db'), '--host', '0.0.0.0', '--port', '0'], { env: ENV, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 2);
