@@ -3,7 +3,7 @@ import type { CallRow } from './row.js';
 import { compileFilter, hasHostFilter, type CompiledFilter, type RowFilter } from './filter.js';
 import type { ProjectCost, ReadoutInputs, ReconciledPeriod } from '../readouts/types.js';
 import { monthBounds } from '../readouts/budget.js';
-import { cover, HOUR, MINUTE } from './rollups.js';
+import { cover, HOUR, PROJECT_SPANS } from './rollups.js';
 
 const MIN15 = 900_000;
 
@@ -41,14 +41,14 @@ export class TapeQueries {
   private readonly rawProjects;
   private readonly rollupRange;
   private readonly totalRange;
-  private readonly projectMinutes;
+  private readonly projectBuckets;
 
   constructor(db: Db, filter: RowFilter = {}) {
     this.db = db;
     this.filter = compileFilter(filter);
     const w = this.filter.sql;
     const has = (t: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(t) !== undefined;
-    this.fast = this.filter.empty && has('roll_total') && has('roll_project_min');
+    this.fast = this.filter.empty && has('roll_total') && has('roll_project');
     this.rollupFilter = hasHostFilter(filter) ? null : compileFilter(filter);
     this.rawRange = db.prepare(`SELECT COALESCE(SUM(cost_micros), 0) AS cost, COUNT(*) AS calls,
         COALESCE(SUM(cost_micros IS NULL), 0) AS unpriced
@@ -64,8 +64,9 @@ export class TapeQueries {
       ? db.prepare(`SELECT COALESCE(SUM(cost_micros), 0) AS cost, COALESCE(SUM(calls), 0) AS calls,
           COALESCE(SUM(unpriced_calls), 0) AS unpriced FROM roll_total WHERE span = ? AND start >= ? AND start < ?`)
       : null;
-    this.projectMinutes = this.fast
-      ? db.prepare('SELECT project, SUM(cost_micros) AS cost FROM roll_project_min WHERE minute >= ? AND minute < ? GROUP BY project')
+    const pr = '(span = ? AND start >= ? AND start < ?)';
+    this.projectBuckets = this.fast
+      ? db.prepare(`SELECT project, SUM(cost_micros) FROM roll_project WHERE ${pr} OR ${pr} OR ${pr} OR ${pr} GROUP BY project`)
       : null;
   }
 
@@ -92,16 +93,26 @@ export class TapeQueries {
     return sum;
   }
 
-  /** Cost per project with lo < ts <= hi. */
+  /** Cost per project with lo < ts <= hi: ten-minute and minute buckets, and two partial minutes of tape. */
   projectCosts(lo: number, hi: number): Map<string, number> {
     const out = new Map<string, number>();
-    const add = (rows: { project: string; cost: number }[]) => {
-      for (const r of rows) out.set(r.project, (out.get(r.project) ?? 0) + r.cost);
+    const add = (rows: [string, number][]) => {
+      for (const [project, cost] of rows) out.set(project, (out.get(project) ?? 0) + cost);
     };
     const p = this.filter.params;
-    const c = this.projectMinutes ? cover(lo + 1, hi + 1, [MINUTE]) : { buckets: [], raw: [{ from: lo + 1, to: hi + 1 }] };
-    for (const b of c.buckets) add(this.projectMinutes!.all(b.from, b.to) as { project: string; cost: number }[]);
-    for (const r of c.raw) add(this.rawProjects.all(r.from, r.to, ...p) as { project: string; cost: number }[]);
+    if (!this.projectBuckets) {
+      add(this.rawProjects.raw().all(lo + 1, hi + 1, ...p) as [string, number][]);
+      return out;
+    }
+    const c = cover(lo + 1, hi + 1, PROJECT_SPANS);
+    // one statement for every bucket: (10-minute range) OR (minute ranges on both sides)
+    const ranges: number[] = [];
+    for (const span of PROJECT_SPANS) {
+      const bs = c.buckets.filter((b) => b.span === span);
+      for (let i = 0; i < 2; i++) ranges.push(span, bs[i]?.from ?? 0, bs[i]?.to ?? 0);
+    }
+    add(this.projectBuckets.raw().all(...ranges) as [string, number][]);
+    for (const r of c.raw) add(this.rawProjects.raw().all(r.from, r.to, ...p) as [string, number][]);
     return out;
   }
 

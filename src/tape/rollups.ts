@@ -7,13 +7,17 @@ import type { Db } from './db.js';
  * - rollup_hour (hour x project x provider x model): reports, reconcile, filtered readouts;
  * - roll_total (minute, hour and day totals): any unfiltered range costs a few dozen bucket
  *   rows plus two partial minutes of tape, whatever the tape's size;
- * - roll_project_min (minute x project): the top-n of the last hour.
+ * - roll_project (10-minute and minute sums per project): the top-n of the last hour reads at
+ *   most 5 ten-minute and 18 one-minute buckets per project, plus two partial minutes of tape.
  */
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
+export const TEN_MINUTES = 600_000;
 /** span of each roll_total level, coarsest first */
 export const TOTAL_SPANS = [DAY, HOUR, MINUTE] as const;
+/** span of each roll_project level, coarsest first */
+export const PROJECT_SPANS = [TEN_MINUTES, MINUTE] as const;
 
 /** Created (and filled from the tape) by migration 3. */
 export const FAST_ROLLUPS_SQL = `
@@ -25,12 +29,13 @@ CREATE TABLE roll_total (
   unpriced_calls INTEGER NOT NULL,
   PRIMARY KEY (span, start)
 ) WITHOUT ROWID;
-CREATE TABLE roll_project_min (
-  minute      INTEGER NOT NULL,
+CREATE TABLE roll_project (
+  span        INTEGER NOT NULL,
+  start       INTEGER NOT NULL,
   project     TEXT    NOT NULL,
   calls       INTEGER NOT NULL,
   cost_micros INTEGER NOT NULL,
-  PRIMARY KEY (minute, project)
+  PRIMARY KEY (span, start, project)
 ) WITHOUT ROWID;
 INSERT INTO roll_total (span, start, calls, cost_micros, unpriced_calls)
   SELECT ${DAY}, ts - ts % ${DAY}, count(*), COALESCE(SUM(cost_micros), 0), SUM(cost_micros IS NULL) FROM tape GROUP BY 2;
@@ -38,8 +43,10 @@ INSERT INTO roll_total (span, start, calls, cost_micros, unpriced_calls)
   SELECT ${HOUR}, ts - ts % ${HOUR}, count(*), COALESCE(SUM(cost_micros), 0), SUM(cost_micros IS NULL) FROM tape GROUP BY 2;
 INSERT INTO roll_total (span, start, calls, cost_micros, unpriced_calls)
   SELECT ${MINUTE}, ts - ts % ${MINUTE}, count(*), COALESCE(SUM(cost_micros), 0), SUM(cost_micros IS NULL) FROM tape GROUP BY 2;
-INSERT INTO roll_project_min (minute, project, calls, cost_micros)
-  SELECT ts - ts % ${MINUTE}, project, count(*), COALESCE(SUM(cost_micros), 0) FROM tape GROUP BY 1, 2;
+INSERT INTO roll_project (span, start, project, calls, cost_micros)
+  SELECT ${TEN_MINUTES}, ts - ts % ${TEN_MINUTES}, project, count(*), COALESCE(SUM(cost_micros), 0) FROM tape GROUP BY 2, 3;
+INSERT INTO roll_project (span, start, project, calls, cost_micros)
+  SELECT ${MINUTE}, ts - ts % ${MINUTE}, project, count(*), COALESCE(SUM(cost_micros), 0) FROM tape GROUP BY 2, 3;
 `;
 
 const HOUR_SQL = `INSERT INTO rollup_hour (hour, project, provider, model, calls, cost_micros, unpriced_calls, error_calls,
@@ -53,8 +60,8 @@ const HOUR_SQL = `INSERT INTO rollup_hour (hour, project, provider, model, calls
 const TOTAL_SQL = `INSERT INTO roll_total (span, start, calls, cost_micros, unpriced_calls) VALUES (?, ?, ?, ?, ?)
   ON CONFLICT (span, start) DO UPDATE SET calls = calls + excluded.calls,
     cost_micros = cost_micros + excluded.cost_micros, unpriced_calls = unpriced_calls + excluded.unpriced_calls`;
-const PROJECT_SQL = `INSERT INTO roll_project_min (minute, project, calls, cost_micros) VALUES (?, ?, ?, ?)
-  ON CONFLICT (minute, project) DO UPDATE SET calls = calls + excluded.calls, cost_micros = cost_micros + excluded.cost_micros`;
+const PROJECT_SQL = `INSERT INTO roll_project (span, start, project, calls, cost_micros) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (span, start, project) DO UPDATE SET calls = calls + excluded.calls, cost_micros = cost_micros + excluded.cost_micros`;
 
 /** What the rollups need of a row. */
 export interface RollupRow {
@@ -75,8 +82,8 @@ export interface RollupRow {
 type HourBucket = [number, string, string, string, number, number, number, number, number, number, number, number, number];
 /** [span, start, calls, cost, unpriced] */
 type TotalBucket = [number, number, number, number, number];
-/** [minute, project, calls, cost] */
-type ProjectBucket = [number, string, number, number];
+/** [span, start, project, calls, cost] */
+type ProjectBucket = [number, number, string, number, number];
 
 /** Sums one transaction's rows per bucket, then writes one upsert per bucket. */
 export class RollupBatch {
@@ -110,12 +117,14 @@ export class RollupBatch {
       t[3] += cost;
       t[4] += unpriced;
     }
-    const minute = r.ts - (r.ts % MINUTE);
-    const pk = `${minute}\u0000${r.project}`;
-    let p = this.projects.get(pk);
-    if (!p) this.projects.set(pk, (p = [minute, r.project, 0, 0]));
-    p[2] += 1;
-    p[3] += cost;
+    for (const span of PROJECT_SPANS) {
+      const start = r.ts - (r.ts % span);
+      const pk = `${span}\u0000${start}\u0000${r.project}`;
+      let p = this.projects.get(pk);
+      if (!p) this.projects.set(pk, (p = [span, start, r.project, 0, 0]));
+      p[3] += 1;
+      p[4] += cost;
+    }
   }
 
   /** Writes the sums; call inside the transaction that inserted the rows. */
