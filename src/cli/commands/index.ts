@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { pathsCommand } from './paths.js';
 import { demoCommand } from './demo.js';
+import { daemonCommand } from './daemon.js';
 import { shipCommand } from './ship.js';
 import { statusCommand } from './status.js';
 import { importCommand } from './import.js';
@@ -18,4 +19,4 @@ import { watchCommand } from './watch.js';
  * folder; the default command (reading the tape) lives in ./read.ts.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [budgetCommand, demoCommand, importCommand, otlpCommand, pathsCommand, pricesCommand, proxyCommand, reconcileCommand, repriceCommand, reportCommand, shipCommand, statusCommand, watchCommand];
+export const commands: CommandModule<any, any>[] = [budgetCommand, daemonCommand, demoCommand, importCommand, otlpCommand, pathsCommand, pricesCommand, proxyCommand, reconcileCommand, repriceCommand, reportCommand, shipCommand, statusCommand, watchCommand];
