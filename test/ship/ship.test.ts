@@ -95,6 +95,15 @@ describe('tape ship to a real PostgreSQL', () => {
     assert.ok(!r.stdout.includes(pg.password));
   });
 
+  it('refuses a PostgreSQL URL where a local tape file is needed, without echoing it', () => {
+    for (const args of [['status'], ['ship'], ['status', '--json']]) {
+      const r = runCli([...args, '--db', url], cliEnv(a.dir, { TAPE_SHIP_TO: url }));
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /local tape file|not at PostgreSQL/);
+      assert.ok(!r.stderr.includes(pg.password) && !r.stdout.includes(pg.password));
+    }
+  });
+
   it('fails with a clear line when the password is wrong (SQLSTATE 28P01, no retry)', () => {
     const bad = url.replace(pg.password, 'wrong-password-123');
     const r = runCli(['ship'], cliEnv(a.dir, { TAPE_DB: a.path, TAPE_SHIP_TO: bad }));

@@ -2,6 +2,8 @@ import type { CommandModule, Argv } from 'yargs';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { objectJson } from '../../tape/json.js';
 import { formatShipStatus, shipStatus } from '../../ship/status.js';
+import { isPostgresUrl } from '../../tape/pg/connect.js';
+import { TapeError, ExitCode } from '../../errors.js';
 
 export interface StatusArgs extends GlobalArgs {
   json?: boolean;
@@ -9,6 +11,7 @@ export interface StatusArgs extends GlobalArgs {
 
 export function statusCommandRun(a: StatusArgs): number {
   const ctx = makeContext(a);
+  if (isPostgresUrl(ctx.paths.db)) throw new TapeError('tape status shows how a local tape ships; point --db at the tape file, not at PostgreSQL', ExitCode.usage);
   const s = shipStatus(ctx.paths.state, ctx.paths.db);
   process.stdout.write(a.json ? objectJson(s) + '\n' : formatShipStatus(s));
   return 0;
