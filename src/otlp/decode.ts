@@ -1,4 +1,4 @@
-import { ExportTraceServiceRequest, type LongLike, type PbAnyValue, type PbKeyValue, type PbRequest } from './schema.js';
+import { ExportTraceServiceRequestView, type LongLike, type PbAnyValue, type PbKeyValue, type PbRequest } from './schema.js';
 
 /** An attribute value as the mapping sees it: arrays, maps and bytes are not needed and read as null. */
 export type AttrValue = string | number | boolean | null;
@@ -97,7 +97,7 @@ function hex(bytes: Uint8Array | undefined): string {
 export function decodeProtobuf(body: Uint8Array, filter: DecodeFilter): DecodedRequest {
   let msg: PbRequest;
   try {
-    msg = ExportTraceServiceRequest.decode(body) as unknown as PbRequest;
+    msg = ExportTraceServiceRequestView.decode(body) as unknown as PbRequest;
   } catch (err) {
     throw new DecodeError(`the body is not a protobuf ExportTraceServiceRequest (${(err as Error).message})`);
   }

@@ -115,6 +115,31 @@ const descriptor = {
 
 const root = protobuf.Root.fromJSON(descriptor);
 
+interface Desc {
+  nested?: Record<string, Desc>;
+  fields?: Record<string, unknown>;
+}
+
+/**
+ * The decoding view: the same messages and field numbers, less what a row never needs (events,
+ * links, scope, names...). The decoder skips those fields unread, as proto3 skips unknown fields,
+ * so prompt and completion text carried in events is never even materialised.
+ */
+function viewOf(d: Desc): Desc {
+  const v = structuredClone(d);
+  const t = v.nested!.opentelemetry!.nested!.proto!.nested!.trace!.nested!.v1!.nested!;
+  const drop = (msg: Desc, names: string[]) => names.forEach((n) => delete msg.fields![n]);
+  drop(t.Span!, ['traceState', 'parentSpanId', 'flags', 'name', 'kind', 'droppedAttributesCount', 'events', 'droppedEventsCount', 'links', 'droppedLinksCount']);
+  drop(t.ScopeSpans!, ['scope', 'schemaUrl']);
+  drop(t.ResourceSpans!, ['schemaUrl']);
+  drop(t.Status!, ['message']);
+  return v;
+}
+
+const viewRoot = protobuf.Root.fromJSON(viewOf(descriptor));
+/** What the receiver decodes requests with (see viewOf). */
+export const ExportTraceServiceRequestView = viewRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+
 export const ExportTraceServiceRequest = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
 export const ExportTraceServiceResponse = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
 export const RpcStatus = root.lookupType('google.rpc.Status');
