@@ -94,6 +94,7 @@ export async function streamCommand(a: ReadArgs, mode: 'json' | 'plain'): Promis
   if (a.demo) {
     const demo = await startDemoTape(ctx, { seed: a.seed });
     onShutdown(() => demo.stop());
+    await demo.ready; // following starts at the end: the history must be there first
     ctx = makeContext({ ...a, db: demo.path });
   }
   const clock = clockFrom(a.now);
