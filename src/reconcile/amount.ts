@@ -11,7 +11,14 @@ import { parseWhen } from '../time.js';
 const DECIMAL = /^([+-])?(\d+)?(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
 /** Returns micro-USD, or a reason the text is not an unambiguous amount. */
+const SIMPLE = /^(\d{1,9})(?:\.(\d{1,6}))?$/;
+
 export function amountMicros(raw: string, unitsPerDollar: 1 | 100 = 1): number | string {
+  if (unitsPerDollar === 1) {
+    // the common case (dollars, at most 6 decimals) in plain integers: exact, no BigInt
+    const f = SIMPLE.exec(raw);
+    if (f) return Number(f[1]) * 1_000_000 + (f[2] ? Number(f[2].padEnd(6, '0')) : 0);
+  }
   let text = raw.trim();
   if (text === '') return 'the amount is empty';
   if (unitsPerDollar === 1 && text.startsWith('$')) text = text.slice(1);
@@ -49,7 +56,13 @@ export function countOf(raw: string): number | null {
 export const DAY_MS = 86_400_000;
 
 /** An RFC 3339 / ISO-8601 time, a date (UTC midnight), or Unix seconds when `unix` is set. */
+const ISO_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/;
+
 export function timeOf(raw: string, unix = false): number | null {
+  if (!unix && ISO_Z.test(raw)) {
+    const ms = Date.parse(raw);
+    if (!Number.isNaN(ms)) return ms;
+  }
   const t = raw.trim();
   if (unix) return /^\d{9,11}$/.test(t) ? Number(t) * 1000 : null;
   if (/^\d+(\.\d+)?$/.test(t)) return null; // a bare number is not a date

@@ -29,12 +29,16 @@ export function callCheck(db: Db, bills: readonly ParsedBill[]): CallCheck | nul
   let differs = 0;
   let unpriced = 0;
   let missing = 0;
-  const seen = new Set<string>();
   let examples: { request_id: string; model: string; tape_micros: number | null; billed_micros: number; gap: number }[] = [];
-  for (const bill of bills) {
-    for (const l of bill.lines) {
-      if (!l.request_id || seen.has(l.request_id)) continue;
-      seen.add(l.request_id);
+  // ids in index order: the lookups walk the request_id index forward instead of jumping about
+  const calls = bills.flatMap((b) => b.lines.filter((l) => l.request_id !== null));
+  calls.sort((a, b) => (a.request_id! < b.request_id! ? -1 : a.request_id! > b.request_id! ? 1 : 0));
+  let last: string | null = null;
+  {
+    for (const l of calls) {
+      if (l.request_id === last) continue;
+      last = l.request_id;
+      if (!l.request_id) continue;
       billed++;
       const row = find.get(l.request_id) as [number | null, number] | undefined;
       if (!row) {

@@ -26,6 +26,13 @@ export interface CsvRecord {
   position(i: number): [number, number];
 }
 
+class Rec implements CsvRecord {
+  constructor(readonly fields: readonly string[], readonly line: number, private readonly starts: readonly number[]) {}
+  position(k: number): [number, number] {
+    return [this.starts[k * 2] ?? this.line, this.starts[k * 2 + 1] ?? 1];
+  }
+}
+
 /** Strips a UTF-8 byte order mark. */
 export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -106,7 +113,7 @@ export function readCsv(input: string, onRecord: (r: CsvRecord) => void): void {
       const [l, c] = fields.length > width ? [starts[width * 2]!, starts[width * 2 + 1]!] : [line - 1, 1];
       throw new InputError(l, c, `this record has ${fields.length} fields, the header has ${width}`);
     }
-    onRecord({ fields, line: recLine, position: (k) => [starts[k * 2] ?? recLine, starts[k * 2 + 1] ?? 1] });
+    onRecord(new Rec(fields, recLine, starts));
   }
 }
 

@@ -131,6 +131,8 @@ export function parseCsvBill(text: string, forced: FormatId | null): ParsedBill 
   let format: FormatId | null = forced;
   const lines: BilledLine[] = [];
   const days = new Map<string, { provider: string; day: number }>();
+  let lastDay = -Infinity;
+  let lastProvider = '';
   readCsv(text, (r) => {
     if (!h) {
       h = headerMap(r);
@@ -142,6 +144,9 @@ export function parseCsvBill(text: string, forced: FormatId | null): ParsedBill 
     const line = MAKERS[format!]!(new Row(r, h));
     if (line.cost_micros < 0 && format === 'openrouter-csv') throw new InputError(...r.position(col(h, 'cost_total', 'total_cost', 'cost', 'usage')), 'a negative cost for a generation');
     lines.push(line);
+    if (line.start_ms >= lastDay && line.end_ms <= lastDay + DAY_MS && line.provider === lastProvider) return; // same day as the line before
+    lastDay = dayOf(line.start_ms);
+    lastProvider = line.provider;
     for (let d = dayOf(line.start_ms); d < line.end_ms; d += DAY_MS) days.set(`${line.provider}\u0000${d}`, { provider: line.provider, day: d });
   });
   if (!format) throw new InputError(1, 1, 'the file is empty');

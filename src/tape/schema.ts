@@ -84,9 +84,8 @@ CREATE TABLE invoice_file (
   price_version TEXT    NOT NULL
 );
 CREATE TABLE invoice_line (
-  id          INTEGER PRIMARY KEY,
   file_id     INTEGER NOT NULL,            -- invoice_file.id (written after its lines, with their count)
-  seq         INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,            -- entry number in the file, from 1
   line        INTEGER NOT NULL,
   start_ms    INTEGER NOT NULL,
   end_ms      INTEGER NOT NULL,
@@ -97,8 +96,8 @@ CREATE TABLE invoice_line (
   request_id  TEXT,
   cost_micros INTEGER NOT NULL,
   natural_key TEXT    NOT NULL UNIQUE,
-  UNIQUE (file_id, seq)
-);
+  PRIMARY KEY (file_id, seq)
+) WITHOUT ROWID;
 CREATE TRIGGER invoice_file_no_update BEFORE UPDATE ON invoice_file
 BEGIN SELECT RAISE(ABORT, 'invoices are append-only: rows cannot be updated'); END;
 CREATE TRIGGER invoice_file_no_delete BEFORE DELETE ON invoice_file
@@ -111,7 +110,7 @@ BEGIN SELECT RAISE(ABORT, 'invoices are append-only: rows cannot be updated'); E
 CREATE TRIGGER invoice_line_no_delete BEFORE DELETE ON invoice_line
 BEGIN SELECT RAISE(ABORT, 'invoices are append-only: rows cannot be deleted'); END;
 CREATE TRIGGER invoice_line_no_replace BEFORE INSERT ON invoice_line
-WHEN EXISTS (SELECT 1 FROM invoice_line WHERE id = NEW.id OR (file_id = NEW.file_id AND seq = NEW.seq))
+WHEN EXISTS (SELECT 1 FROM invoice_line WHERE file_id = NEW.file_id AND seq = NEW.seq)
 BEGIN SELECT RAISE(ABORT, 'invoices are append-only: an insert may not replace an existing row'); END;
 -- a line already billed by an overlapping export is skipped, never counted twice nor replaced
 CREATE TRIGGER invoice_line_overlap BEFORE INSERT ON invoice_line

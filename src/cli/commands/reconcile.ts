@@ -31,6 +31,7 @@ export function runReconcile(a: ReconcileArgs): number {
   const loaded: LoadedBill[] = a.files.map((f) => loadBill(f, forced, prices));
   const total = loaded.reduce((s, l) => s + l.bill.lines.length, 0);
   const db = openWriter(ctx.paths.db);
+  db.pragma('cache_size = -262144'); // 256 MB for this run: the invoice indexes and the request_id lookups
   onShutdown(() => {
     db.close();
   });
