@@ -32,6 +32,11 @@ export interface FeedOptions {
   readonly topEveryTicks?: number;
 }
 
+export interface FeedEvents {
+  /** rows arrived (the hook decides when to draw them) */
+  onRows?: () => void;
+}
+
 export interface FeedSnapshot {
   /** waiting: no tape file yet (waitingWhy says what was tried) */
   readonly phase: 'waiting' | 'live';
@@ -88,6 +93,7 @@ export class TapeFeed {
   private seq = 0;
   /** something changed since the last snapshot */
   dirty = true;
+  readonly events: FeedEvents = {};
 
   constructor(o: FeedOptions) {
     this.o = o;
@@ -199,6 +205,7 @@ export class TapeFeed {
     this.arrived += rows.length;
     this.empty = false;
     this.dirty = true;
+    this.events.onRows?.();
   }
 
   private computeReadouts(refreshTop: boolean): void {

@@ -95,7 +95,7 @@ function styleCell(r: CallRow, col: Column, text: string, s: LineStyle): string 
   if (col.key === 'status') return r.status === 429 ? t.warn(text) : r.status >= 500 ? t.error(text) : r.status >= 400 ? t.warn(text) : text;
   if (col.key === 'cost' && r.cost_micros === null) return t.warn(text);
   if (col.key === 'flags' && r.flags) return t.warn(text);
-  if (col.key === 'time' || col.key === 'host' || col.key === 'provider') return t.dim(text);
+  if (col.key === 'host' || col.key === 'provider') return t.dim(text);
   return text;
 }
 

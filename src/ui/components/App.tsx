@@ -102,7 +102,7 @@ export function App(p: AppProps) {
     );
   }
   return (
-    <Box flexDirection="column" width={layout.width} height={layout.height} overflow="hidden">
+    <Box flexDirection="column" width={layout.width} height={layout.height}>
       <StatusLine
         path={p.tape.path}
         callsPerSec={snap.callsPerSec}
