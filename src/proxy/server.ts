@@ -128,8 +128,10 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     active.add(call);
   };
 
-  const server = http.createServer(handle);
-  server.headersTimeout = o.headersTimeoutMs ?? 30_000;
+  const headersTimeout = o.headersTimeoutMs ?? 30_000;
+  // the interval at which Node checks for clients that are late with their headers
+  const server = http.createServer({ connectionsCheckingInterval: Math.max(50, Math.min(1000, headersTimeout / 4)) }, handle);
+  server.headersTimeout = headersTimeout;
   server.requestTimeout = 0; // long uploads and long generations are not cut
   server.timeout = 0;
   server.keepAliveTimeout = 5_000;

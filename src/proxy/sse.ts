@@ -80,6 +80,12 @@ export class SseParser {
         this.partialLen = 0;
         return;
       }
+      if (this.partialLen + (to - from) > this.limits.maxLine) {
+        this.overflowed = true;
+        this.partial = [];
+        this.partialLen = 0;
+        return;
+      }
       this.partial.push(chunk.subarray(from, to));
       bytes = Buffer.concat(this.partial);
       this.partial = [];

@@ -45,12 +45,21 @@ export async function startHarness(extra: Partial<ProxyOptions> = {}, upstream?:
   const writer = new TapeWriter(db, PRICES, { path: dbPath, host: 'test-box' });
   const logs: string[] = [];
   const u = `http://127.0.0.1:${up.port}`;
-  const proxy = await startProxy({
-    dbPath, prices: PRICES, stateDir, writer, port: 0, defaultProject: 'default', host: 'test-box',
-    upstreams: resolveUpstreams({}, [`anthropic=${u}`, `openai=${u}`, `gemini=${u}`]),
-    log: (l) => logs.push(l),
-    ...extra,
-  });
+  let proxy: RunningProxy;
+  try {
+    proxy = await startProxy({
+      dbPath, prices: PRICES, stateDir, writer, port: 0, defaultProject: 'default', host: 'test-box',
+      upstreams: resolveUpstreams({}, [`anthropic=${u}`, `openai=${u}`, `gemini=${u}`]),
+      log: (l) => logs.push(l),
+      ...extra,
+    });
+  } catch (err) {
+    writer.close();
+    db.close();
+    if (!upstream) await up.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const rows = () => db.prepare('SELECT * FROM tape ORDER BY id').all() as CallRow[];
   return {
     dir, dbPath, stateDir, upstream: up, proxy, writer, logs,

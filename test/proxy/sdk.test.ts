@@ -65,7 +65,7 @@ for (const chunking of ['whole', 'tiny'] as const) {
     after(() => h.close());
 
     it('gives one row per call whose tokens match the fixture token for token', async () => {
-      const fixtures = [...h.upstream.fixtures.values()];
+      const fixtures = [...h.upstream.fixtures.values()].filter((f) => f.sdk !== 'raw');
       for (const [i, fx] of fixtures.entries()) {
         const errorExpected = fx.status >= 400 || fx.name.includes('error');
         try {

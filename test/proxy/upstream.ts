@@ -140,6 +140,10 @@ export async function startUpstream(fixtures = loadFixtures()): Promise<Upstream
         headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(parts), completed: false,
       };
       calls.push(call);
+      if (req.headers['x-reset-before-head']) {
+        req.socket.resetAndDestroy();
+        return;
+      }
       const fx = fixtures.get(name);
       if (!fx) {
         res.writeHead(404, { 'content-type': 'application/json' });

@@ -1,0 +1,251 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import zlib from 'node:zlib';
+import type { AddressInfo } from 'node:net';
+import { startHarness, rowView, until, type Harness } from './harness.js';
+import { resolveUpstreams } from '../../src/proxy/index.js';
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  error: Error | null;
+}
+
+export function send(base: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; abortAfterBytes?: number } = {}): Promise<Reply> {
+  return new Promise((resolve) => {
+    const req = http.request(base + path, { method: opts.method ?? 'POST', headers: { 'content-type': 'application/json', ...opts.headers } });
+    const parts: Buffer[] = [];
+    let status = 0;
+    let headers: http.IncomingHttpHeaders = {};
+    let settled = false;
+    const done = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      resolve({ status, headers, body: Buffer.concat(parts), error });
+    };
+    req.on('response', (res) => {
+      status = res.statusCode ?? 0;
+      headers = res.headers;
+      let got = 0;
+      res.on('data', (c: Buffer) => {
+        parts.push(c);
+        got += c.length;
+        if (opts.abortAfterBytes !== undefined && got >= opts.abortAfterBytes) {
+          req.destroy();
+          done(new Error('aborted by the client'));
+        }
+      });
+      res.on('end', () => done(null));
+      res.on('error', (e) => done(e));
+      res.on('close', () => done(res.complete ? null : new Error('response cut')));
+    });
+    req.on('error', (e) => done(e));
+    req.end(opts.body ?? '{"model":"m","messages":[]}');
+  });
+}
+
+const ROUTE_PATH: Record<string, string> = {
+  anthropic: '/anthropic/v1/messages',
+  openai: '/openai/v1/chat/completions',
+  gemini: '/gemini/v1beta/models/gemini-2.5-pro:generateContent',
+};
+
+describe('bytes through the proxy', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it('reach the client exactly as the upstream sent them, whole, in tiny chunks and gzip-compressed', async () => {
+    let n = 0;
+    for (const fx of h.upstream.fixtures.values()) {
+      for (const chunking of ['whole', 'tiny']) {
+        for (const gzip of [false, true]) {
+          const r = await send(h.base, ROUTE_PATH[fx.route]!, { headers: { 'x-fixture': fx.name, 'x-chunking': chunking, ...(gzip ? { 'x-gzip': '1' } : {}) } });
+          const call = h.upstream.calls[n++]!;
+          const sent = h.upstream.bytesFor(fx.name, call.seq);
+          assert.equal(r.error, null);
+          assert.equal(r.status, fx.status);
+          assert.deepEqual(r.body, gzip ? zlib.gzipSync(sent) : sent, `${fx.name} ${chunking} gzip=${gzip}`);
+          if (gzip) assert.equal(r.headers['content-encoding'], 'gzip');
+        }
+      }
+    }
+    const rows = await h.waitRows(n);
+    assert.equal(rows.length, n);
+    const malIds = new Set(h.upstream.calls.filter((c) => c.fixture === 'openai-chat-stream-malformed').map((c) => `req_${c.seq}mal`));
+    const mal = rows.filter((r) => malIds.has(r.request_id ?? ''));
+    assert.equal(mal.length, 4);
+    for (const r of mal) assert.deepEqual(rowView(r, ['input_tok', 'output_tok', 'flags']), { input_tok: 77, output_tok: 5, flags: [] });
+  });
+
+  it('forwards the request body untouched and drops hop-by-hop headers', async () => {
+    const body = Buffer.concat([Buffer.from('{"model":"claude-x","pad":"'), Buffer.alloc(2 << 20, 0x61), Buffer.from('","z":"\u00e9"}')]);
+    const before = h.upstream.calls.length;
+    await send(h.base, '/anthropic/v1/messages', {
+      body,
+      headers: { 'x-fixture': 'anthropic-message-json', connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'keep-alive': 'timeout=5', te: 'trailers', 'proxy-authorization': 'Basic abc', 'x-end-to-end': 'kept' },
+    });
+    const c = h.upstream.calls[before]!;
+    assert.deepEqual(c.body, body);
+    for (const k of ['x-hop', 'keep-alive', 'te', 'proxy-authorization', 'x-tape-project']) assert.equal(c.headers[k], undefined, k);
+    assert.equal(c.headers['x-end-to-end'], 'kept');
+  });
+});
+
+describe('calls that go wrong still get their rows', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it('a stream cut by the upstream: the client sees the cut, the row keeps what was seen, unpriced', async () => {
+    for (const how of ['x-cut-after', 'x-reset-after']) {
+      const n = h.rows().length;
+      const r = await send(h.base, '/anthropic/v1/messages', { headers: { 'x-fixture': 'anthropic-stream-cache-1h', [how]: '900' } });
+      assert.notEqual(r.error, null, 'the client must not see a clean end');
+      const [row] = (await h.waitRows(n + 1)).slice(n);
+      assert.deepEqual(rowView(row!, ['status', 'input_tok', 'output_tok', 'cache_write_1h_tok', 'cost_micros', 'flags']), {
+        status: 200, input_tok: 2520, output_tok: 2, cache_write_1h_tok: 2048, cost_micros: null, flags: ['usage_missing', 'stream_cut'],
+      }, how);
+    }
+  });
+
+  it('a client that hangs up mid-stream: status 499, flagged, and the upstream call is cancelled', async () => {
+    const n = h.rows().length;
+    const calls = h.upstream.calls.length;
+    const r = await send(h.base, '/anthropic/v1/messages', { headers: { 'x-fixture': 'anthropic-stream-cache-1h', 'x-slow-ms': '40' }, abortAfterBytes: 10 });
+    assert.notEqual(r.error, null);
+    const [row] = (await h.waitRows(n + 1)).slice(n);
+    assert.deepEqual(rowView(row!, ['status', 'flags', 'cost_micros', 'model']), { status: 499, flags: ['usage_missing', 'client_aborted'], cost_micros: null, model: 'claude-opus-4-5-20251101' });
+    await until(() => h.upstream.calls.length === calls + 1, 2000, 'the upstream call');
+    await new Promise((r2) => setTimeout(r2, 400));
+    assert.equal(h.upstream.calls[calls]!.completed, false, 'the upstream stream was stopped');
+  });
+
+  it('a connection reset before any response: 502 to the client, one upstream call, never retried', async () => {
+    const n = h.rows().length;
+    const calls = h.upstream.calls.length;
+    const r = await send(h.base, '/openai/v1/chat/completions', { headers: { 'x-reset-before-head': '1' }, body: '{"model":"gpt-5","messages":[]}' });
+    assert.equal(r.status, 502);
+    const [row] = (await h.waitRows(n + 1)).slice(n);
+    assert.deepEqual(rowView(row!, ['status', 'flags', 'cost_micros', 'model']), { status: 502, flags: ['usage_missing', 'upstream_unreachable'], cost_micros: null, model: 'gpt-5' });
+    await new Promise((r2) => setTimeout(r2, 200));
+    assert.equal(h.upstream.calls.length, calls + 1);
+  });
+
+  it('an upstream that refuses connections: 502, flagged upstream_unreachable, not billed', async () => {
+    const dead = net.createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
+    const h2 = await startHarness({ upstreams: resolveUpstreams({}, [`openai=http://127.0.0.1:${port}`]) });
+    try {
+      const r = await send(h2.base, '/openai/v1/chat/completions', { body: '{"model":"gpt-5","messages":[]}' });
+      assert.equal(r.status, 502);
+      assert.match(r.body.toString(), /cannot reach the openai upstream \(ECONNREFUSED\)/);
+      const [row] = await h2.waitRows(1);
+      assert.deepEqual(rowView(row!, ['status', 'flags', 'cost_micros']), { status: 502, flags: ['upstream_unreachable'], cost_micros: 0 });
+    } finally {
+      await h2.close();
+    }
+  });
+
+  it('a long stream is not cut by any idle timeout while a client that never sends its headers is dropped', async () => {
+    const h2 = await startHarness({ headersTimeoutMs: 300 });
+    try {
+      const sock = net.connect(h2.proxy.port, '127.0.0.1');
+      sock.write('POST /anthropic/v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      sock.resume();
+      const closedAt = await new Promise<number>((r) => sock.on('close', () => r(Date.now())));
+      assert.ok(closedAt > 0);
+      const r = await send(h2.base, '/gemini/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', { headers: { 'x-fixture': 'gemini-stream-sse', 'x-slow-ms': '450' } });
+      assert.equal(r.error, null);
+      const [row] = await h2.waitRows(1);
+      assert.deepEqual(rowView(row!, ['output_tok', 'flags']), { output_tok: 151, flags: [] });
+      assert.ok(row!.duration_ms >= 900, `duration ${row!.duration_ms} ms covers the whole stream`);
+    } finally {
+      await h2.close();
+    }
+  });
+});
+
+describe('safety', () => {
+  let h: Harness;
+  let trap: http.Server;
+  let trapHits = 0;
+  let trapPort = 0;
+  before(async () => {
+    h = await startHarness();
+    trap = http.createServer((_q, s) => {
+      trapHits++;
+      s.end('trapped');
+    });
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+    trapPort = (trap.address() as AddressInfo).port;
+  });
+  after(async () => {
+    await h.close();
+    await new Promise<void>((r) => trap.close(() => r()));
+  });
+
+  it('refuses Host headers other than its own loopback names (DNS rebinding)', async () => {
+    const calls = h.upstream.calls.length;
+    for (const host of ['evil.example', `evil.example:${h.proxy.port}`, `127.0.0.1:${trapPort}`]) {
+      const r = await send(h.base, '/anthropic/v1/messages', { headers: { host, 'x-fixture': 'anthropic-message-json' } });
+      assert.equal(r.status, 421, host);
+    }
+    for (const host of [`localhost:${h.proxy.port}`, `127.0.0.1:${h.proxy.port}`]) {
+      const r = await send(h.base, '/anthropic/v1/messages', { headers: { host, 'x-fixture': 'anthropic-message-json' } });
+      assert.equal(r.status, 200, host);
+    }
+    assert.equal(h.upstream.calls.length, calls + 2);
+  });
+
+  it('sends no request anywhere but the configured upstream, whatever the path, headers, query or body say', async () => {
+    const raw = async (target: string, extra = '', body = '{}') => {
+      const sock = net.connect(h.proxy.port, '127.0.0.1');
+      sock.write(`POST ${target} HTTP/1.1\r\nHost: 127.0.0.1:${h.proxy.port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n${extra}\r\n${body}`);
+      return new Promise<string>((r) => {
+        let out = '';
+        sock.on('data', (d) => (out += d));
+        sock.on('close', () => r(out));
+      });
+    };
+    const calls = h.upstream.calls.length;
+    // dot-segments (plain and encoded), encoded slashes and backslashes, absolute-form and
+    // authority-form targets, sent byte for byte (a URL library would normalise them away)
+    for (const target of ['/anthropic/../openai/v1/chat/completions', '/anthropic/%2e%2e/%2e%2e/x', '/anthropic/v1/..%2f..%2fmessages', '/anthropic/v1%5c..%5cmessages',
+      '/anthropic/v1\\..\\messages', '/p/..%2f/anthropic/v1/messages', '/anthropic/./v1/messages', `http://127.0.0.1:${trapPort}/v1/messages`, `//127.0.0.1:${trapPort}/v1/messages`, `127.0.0.1:${trapPort}`]) {
+      assert.match(await raw(target), /^HTTP\/1\.1 400/, target);
+    }
+    assert.match(await raw('/nowhere'), /^HTTP\/1\.1 404/);
+    assert.equal(h.upstream.calls.length, calls, 'none of those reached the upstream');
+    // a query, forwarding headers or a body field naming another host change nothing
+    assert.match(await raw(`/anthropic/v1/messages?base_url=http://127.0.0.1:${trapPort}`, 'x-fixture: anthropic-message-json\r\n'), /^HTTP\/1\.1 200/);
+    assert.match(await raw('/anthropic/v1/messages', `x-fixture: anthropic-message-json\r\nx-forwarded-host: 127.0.0.1:${trapPort}\r\nforwarded: host=127.0.0.1:${trapPort}\r\n`, `{"base_url":"http://127.0.0.1:${trapPort}"}`), /^HTTP\/1\.1 200/);
+    assert.equal(h.upstream.calls.length, calls + 2);
+    for (const c of h.upstream.calls.slice(calls)) assert.ok(c.url.startsWith('/v1/messages'), c.url);
+    // a redirect from the upstream is passed to the client, not followed
+    const redirector = http.createServer((_q, s) => {
+      s.writeHead(307, { location: `http://127.0.0.1:${trapPort}/v1/messages` });
+      s.end();
+    });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    const h3 = await startHarness({ upstreams: resolveUpstreams({}, [`anthropic=http://127.0.0.1:${(redirector.address() as AddressInfo).port}`]) });
+    const r = await send(h3.base, '/anthropic/v1/messages');
+    assert.equal(r.status, 307);
+    await h3.close();
+    await new Promise<void>((r2) => redirector.close(() => r2()));
+    assert.equal(trapHits, 0, 'no request reached another port');
+  });
+
+  it('refuses to listen beyond loopback unless told explicitly', async () => {
+    await assert.rejects(startHarness({ listen: '0.0.0.0' }), /refusing to listen on 0\.0\.0\.0/);
+  });
+});
