@@ -21,5 +21,8 @@ export function computeReadouts(inp: ReadoutInputs, s: ReadoutSettings = DEFAULT
     budget: budgetGauge(inp.now, inp.monthToDateMicros, inp.budgetRateWindowMicros, inp.budgetRateSeconds, inp.budgetMicros),
     variance: varianceBand(inp.periods, s.varianceThreshold, inp.now),
     unpriced_calls: inp.unpricedCalls,
+    ...(inp.projectBudgets && inp.projectBudgets.length > 0
+      ? { project_budgets: inp.projectBudgets.map((p) => ({ project: p.project, ...budgetGauge(inp.now, p.mtdMicros, p.rateWindowMicros, inp.budgetRateSeconds, p.budgetMicros) })) }
+      : {}),
   };
 }

@@ -36,6 +36,21 @@ export interface ReadoutInputs {
   readonly budgetMicros: number | null;
   readonly periods: readonly ReconciledPeriod[];
   readonly unpricedCalls: number;
+  /** per-project budgets, when any are configured */
+  readonly projectBudgets?: readonly ProjectBudgetInput[];
+}
+
+/** A project's monthly budget with its month-to-date and trailing-window cost (same window as the tape's gauge). */
+export interface ProjectBudgetInput {
+  readonly project: string;
+  readonly mtdMicros: number;
+  readonly rateWindowMicros: number;
+  readonly budgetMicros: number;
+}
+
+/** The budget gauge of one project (`project_budgets` in the readouts, present when any is configured). */
+export interface ProjectBudgetGauge extends BudgetGauge {
+  readonly project: string;
 }
 
 export interface ReadoutSettings {
@@ -111,4 +126,6 @@ export interface Readouts {
   readonly budget: BudgetGauge;
   readonly variance: VarianceBand;
   readonly unpriced_calls: number;
+  /** additive: one gauge per project with a budget, only when any is configured */
+  readonly project_budgets?: readonly ProjectBudgetGauge[];
 }

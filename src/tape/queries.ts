@@ -1,7 +1,7 @@
 import type { Db } from './db.js';
 import type { CallRow } from './row.js';
 import { compileFilter, hasHostFilter, type CompiledFilter, type RowFilter } from './filter.js';
-import type { ProjectCost, ReadoutInputs, ReconciledPeriod } from '../readouts/types.js';
+import type { ProjectBudgetInput, ProjectCost, ReadoutInputs, ReconciledPeriod } from '../readouts/types.js';
 import { monthBounds } from '../readouts/budget.js';
 import { cover, HOUR, PROJECT_SPANS } from './rollups.js';
 
@@ -16,6 +16,8 @@ export interface ReadoutQueryOptions {
   readonly filter?: RowFilter;
   /** reconciled periods (from the invoice tables), supplied by reconcile when any exist */
   readonly periods?: (db: Db, now: number, filter: CompiledFilter) => readonly ReconciledPeriod[];
+  /** monthly budgets per project, micro-USD: adds `project_budgets` gauges to the readouts */
+  readonly projectBudgets?: Readonly<Record<string, number>>;
 }
 
 interface Sums {
@@ -144,7 +146,22 @@ export class TapeQueries {
       budgetMicros: o.budgetMicros,
       periods: o.periods ? o.periods(this.db, now, this.filter) : [],
       unpricedCalls: mtd.unpriced,
+      ...(o.projectBudgets && Object.keys(o.projectBudgets).length > 0 ? { projectBudgets: this.projectBudgetInputs(now, o.budgetRateSeconds, o.projectBudgets) } : {}),
     };
+  }
+
+  private readonly perProject = new Map<string, TapeQueries>();
+
+  /** Month to date and trailing-window cost of each project with a budget (rollup for whole hours). */
+  private projectBudgetInputs(now: number, rateSeconds: number, budgets: Readonly<Record<string, number>>): ProjectBudgetInput[] {
+    const month = monthBounds(now);
+    return Object.keys(budgets)
+      .sort()
+      .map((project) => {
+        let q = this.perProject.get(project);
+        if (!q) this.perProject.set(project, (q = new TapeQueries(this.db, { project: [project] })));
+        return { project, mtdMicros: q.range(month.start - 1, now).cost, rateWindowMicros: q.range(now - rateSeconds * 1000, now).cost, budgetMicros: budgets[project]! };
+      });
   }
 }
 

@@ -81,3 +81,13 @@ describe('budgets', () => {
     assert.deepEqual(JSON.parse(readFileSync(`${t.dir}/config.json`, 'utf8')), { budget: '5000' });
   });
 });
+
+describe('per-project budget gauges in the readouts', () => {
+  it('adds project_budgets only when a project budget is configured', async () => {
+    const { computeReadouts } = await import('../../src/readouts/index.js');
+    const base = { now: DEC2, sum60sMicros: 0, sum15mMicros: 0, windowSeconds: 90, windowMicros: 0, windowCalls: 0, projects: [], monthToDateMicros: 0, budgetRateSeconds: 86_400, budgetRateWindowMicros: 0, budgetMicros: null, periods: [], unpricedCalls: 0 };
+    assert.equal('project_budgets' in computeReadouts(base), false);
+    const r = computeReadouts({ ...base, projectBudgets: [{ project: 'a', mtdMicros: 24_000_000, rateWindowMicros: 24_000_000, budgetMicros: 700_000_000 }] });
+    assert.deepEqual(r.project_budgets!.map((p) => [p.project, p.projected_micros, p.state]), [['a', 744_000_000, 'ahead']]);
+  });
+});

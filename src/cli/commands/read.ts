@@ -83,6 +83,7 @@ export function readoutSetup(ctx: Context, a: ReadArgs): { query: ReadoutQueryOp
       budgetMicros: a.budget !== undefined ? dollarsToMicros(a.budget, '--budget') : ctx.config.budgetMicros,
       filter: rowFilter(a),
       periods: invoicePeriods,
+      projectBudgets: ctx.config.projectBudgetsMicros,
     },
     settings: { divergeUp: ctx.config.divergeUp, divergeDown: ctx.config.divergeDown, varianceThreshold: ctx.config.varianceThreshold, topN: 3 },
   };
