@@ -5,6 +5,7 @@
  * a permanent one stops with the SQLSTATE. No row is ever skipped: the cursor only moves past
  * rows that committed.
  */
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { openReader, type Db } from '../tape/db.js';
 import type { CallRow } from '../tape/row.js';
@@ -89,6 +90,9 @@ export async function ship(o: ShipperOptions): Promise<ShipResult> {
   const clock = o.clock ?? Date.now;
   const log = o.log ?? (() => undefined);
   const batchRows = o.batchRows ?? 5000;
+  // following (as in the daemon), the tape may not exist yet: wait for its first row
+  while (o.follow && !existsSync(o.tapePath) && !o.signal?.aborted) await sleep((o.pollMs ?? 100) * 5, o.signal);
+  if (o.signal?.aborted) return { shipped: 0, inserted: 0, cursor: 0 };
   const local: Db = openReader(o.tapePath);
   const next = local.prepare('SELECT * FROM tape WHERE id > ? ORDER BY id LIMIT ?');
   let state: ShipState = loadShipState(o.statePath, o.tapePath, o.target.redacted);

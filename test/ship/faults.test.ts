@@ -134,6 +134,9 @@ describe('shipping survives crashes, outages and schema mismatches', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1, 'one clear line');
       const s = JSON.parse(runCli(['status', '--json'], env).stdout).destinations[0];
       assert.deepEqual([s.state, s.cursor, s.backlog_rows, s.last_error.sqlstate], ['stopped', 3000, 2000, '42703']);
+      const follow = runCli(['ship', '--follow'], env);
+      assert.equal(follow.status, 1, 'following, a permanent failure ends shipping with its code');
+      assert.match(follow.stderr, /^tape ship: shipping stopped before local row 3001 .*SQLSTATE 42703/m);
       await pg.query('mismatch', 'ALTER TABLE tape RENAME COLUMN model_renamed TO model');
       const ok = runCli(['ship', '--batch', '1000'], env);
       assert.equal(ok.status, 0, ok.stderr);
@@ -142,6 +145,35 @@ describe('shipping survives crashes, outages and schema mismatches', () => {
       const s2 = JSON.parse(runCli(['status', '--json'], env).stdout).destinations[0];
       assert.deepEqual([s2.state, s2.cursor, s2.last_error], ['ok', 5000, null]);
     } finally {
+      t.close();
+    }
+  });
+
+  it('following, waits for a tape that does not exist yet (the daemon creates it) and ships its rows', async () => {
+    const url = await pg.createDatabase('later');
+    const t = hostTape('box-e');
+    const path = `${t.path}.later`;
+    const env = cliEnv(t.dir, { TAPE_DB: path, TAPE_SHIP_TO: url });
+    assert.equal(runCli(['ship', '--init'], env).status, 0);
+    const child = spawnCli(['ship', '--follow'], env);
+    try {
+      await new Promise((r) => setTimeout(r, 700));
+      const { openWriter } = await import('../../src/tape/db.js');
+      const { TapeWriter } = await import('../../src/tape/writer.js');
+      const db = openWriter(path);
+      new TapeWriter(db, t.writer.prices, { host: 'box-e', path }).appendBatch(calls(5, 250, T0, 60_000));
+      db.close();
+      for (let i = 0; i < 300; i++) {
+        const [c] = await pg.query<{ n: string }>('later', 'SELECT count(*) AS n FROM tape');
+        if (Number(c!.n) === 250) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const [c] = await pg.query<{ n: string }>('later', 'SELECT count(*) AS n FROM tape');
+      assert.equal(Number(c!.n), 250);
+    } finally {
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
       t.close();
     }
   });

@@ -87,7 +87,13 @@ export async function shipCommandRun(a: ShipArgs): Promise<number> {
     signal: stopper.signal,
     log: (line) => warn(`tape ship: ${line}\n`),
     onPoint: crashHook(ctx.env),
+  }).catch((err: unknown) => {
+    // following (alone or inside the daemon), a permanent failure ends shipping only: say why, return its code
+    if (!a.follow || !(err instanceof TapeError)) throw err;
+    warn(`tape ship: ${err.message}\n`);
+    return err.exitCode;
   });
+  if (typeof r === 'number') return r;
   const secs = (Date.now() - started) / 1000;
   warn(`tape ship: ${r.shipped} rows sent (${r.inserted} new) to ${target.redacted} in ${secs.toFixed(1)}s; cursor ${r.cursor}\n`);
   return 0;
