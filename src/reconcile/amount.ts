@@ -79,7 +79,7 @@ export function dayLabel(ms: number): string {
 
 /**
  * The name both sides are matched on: lower case, "Claude Haiku 4.5" and "claude-haiku-4-5-20251001"
- * both become "claude-haiku-4-5"; a date suffix and an "anthropic/" style prefix on a first-party
+ * both become "claude-haiku|4-5" ("Claude Haiku 3.5" and "claude-3-5-haiku" alike); a date suffix and an "anthropic/" style prefix on a first-party
  * provider are dropped. OpenRouter slugs keep their vendor prefix (it is the model's name there).
  */
 export function modelKey(provider: string, model: string): string {
@@ -89,7 +89,11 @@ export function modelKey(provider: string, model: string): string {
     if (slash >= 0) m = m.slice(slash + 1);
   }
   m = m.replace(/[\s._]+/g, '-').replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, '');
-  return m;
+  // "claude-3-5-haiku" (API) and "Claude Haiku 3.5" (Console): words in any order, numbers in order
+  const parts = m.split('-').filter((x) => x !== '');
+  const words = parts.filter((x) => !/^\d+$/.test(x)).sort();
+  const nums = parts.filter((x) => /^\d+$/.test(x));
+  return `${words.join('-')}|${nums.join('-')}`;
 }
 
 /** Control characters out of untrusted text (CSV cells, JSON strings) before storing or showing it. */

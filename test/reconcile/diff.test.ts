@@ -71,13 +71,13 @@ describe('the difference, bucket by bucket, on a tape built to differ in known w
     const d = reconcile(t.db, importAll(t, [`${FIX}anthropic-cost-report.json`]).map((l) => l.bill), { threshold: 0.005, priceListMs: null });
     const rows = d.buckets.map((b) => [b.period, b.model, b.tape_micros, b.billed_micros, b.variance, b.only, b.beyond]);
     assert.deepEqual(rows, [
-      ['2026-12-01', '', 0, 300_000, -1, 'billed', true],
       ['2026-12-01', 'claude-haiku-4-5-20251001', 501_235, 501_235, 0, null, false],
       ['2026-12-01', 'claude-sonnet-4-5-20250929', 12_345_000, 12_345_000, 0, null, false],
+      ['2026-12-01', '', 0, 300_000, -1, 'billed', true],
       ['2026-12-02', 'claude-sonnet-4-5-20250929', 20_200_000, 20_000_000, 0.01, null, true],
     ]);
     assert.match(d.buckets[3]!.reasons.join(' '), /1 unpriced call on the tape/);
-    assert.match(d.buckets[0]!.reasons.join(' '), /billed but not on the tape/);
+    assert.match(d.buckets[2]!.reasons.join(' '), /billed but not on the tape/);
     assert.equal(d.beyond, 2);
   });
   it('matches Console display names ("Claude Sonnet 4.5") to API model ids', () => {

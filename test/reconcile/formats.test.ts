@@ -128,3 +128,14 @@ describe('a malformed bill is rejected whole, with FILE:LINE:COLUMN', () => {
     });
   }
 });
+
+describe('model names are matched across the API and the Console', () => {
+  it('ignores date suffixes, case, separators and word order, but not version order', async () => {
+    const { modelKey } = await import('../../src/reconcile/amount.js');
+    assert.equal(modelKey('anthropic', 'Claude Haiku 4.5'), modelKey('anthropic', 'claude-haiku-4-5-20251001'));
+    assert.equal(modelKey('anthropic', 'Claude Haiku 3.5'), modelKey('anthropic', 'claude-3-5-haiku-20241022'));
+    assert.equal(modelKey('openai', 'gpt-4o-2024-08-06'), modelKey('openai', 'gpt-4o'));
+    assert.notEqual(modelKey('openai', 'gpt-4o'), modelKey('openai', 'gpt-4o-mini'));
+    assert.notEqual(modelKey('anthropic', 'claude-opus-4-1'), modelKey('anthropic', 'claude-opus-1-4'));
+  });
+});
