@@ -4,48 +4,8 @@ import http from 'node:http';
 import net from 'node:net';
 import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import { startHarness, rowView, until, type Harness } from './harness.js';
+import { startHarness, rowView, until, send, type Harness } from './harness.js';
 import { resolveUpstreams } from '../../src/proxy/index.js';
-
-export interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-  error: Error | null;
-}
-
-export function send(base: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer; abortAfterBytes?: number } = {}): Promise<Reply> {
-  return new Promise((resolve) => {
-    const req = http.request(base + path, { method: opts.method ?? 'POST', headers: { 'content-type': 'application/json', ...opts.headers } });
-    const parts: Buffer[] = [];
-    let status = 0;
-    let headers: http.IncomingHttpHeaders = {};
-    let settled = false;
-    const done = (error: Error | null) => {
-      if (settled) return;
-      settled = true;
-      resolve({ status, headers, body: Buffer.concat(parts), error });
-    };
-    req.on('response', (res) => {
-      status = res.statusCode ?? 0;
-      headers = res.headers;
-      let got = 0;
-      res.on('data', (c: Buffer) => {
-        parts.push(c);
-        got += c.length;
-        if (opts.abortAfterBytes !== undefined && got >= opts.abortAfterBytes) {
-          req.destroy();
-          done(new Error('aborted by the client'));
-        }
-      });
-      res.on('end', () => done(null));
-      res.on('error', (e) => done(e));
-      res.on('close', () => done(res.complete ? null : new Error('response cut')));
-    });
-    req.on('error', (e) => done(e));
-    req.end(opts.body ?? '{"model":"m","messages":[]}');
-  });
-}
 
 const ROUTE_PATH: Record<string, string> = {
   anthropic: '/anthropic/v1/messages',
