@@ -86,64 +86,82 @@ class Link {
   }
 }
 
+/** One shipping run's moving parts: the cursor state, the counters and the retry clock. */
+class Run {
+  state: ShipState;
+  shipped = 0;
+  inserted = 0;
+  private batchNo = 0;
+  private attempt = 0;
+  private failingSince: number | null = null;
+  private readonly next;
+
+  constructor(private readonly o: ShipperOptions, local: Db, private readonly link: Link, private readonly clock: () => number, private readonly log: (line: string) => void) {
+    this.next = local.prepare('SELECT * FROM tape WHERE id > ? ORDER BY id LIMIT ?');
+    this.state = loadShipState(o.statePath, o.tapePath, o.target.redacted);
+  }
+
+  private save(patch: Partial<ShipState>): void {
+    this.state = { ...this.state, ...patch, updated_ms: this.clock() };
+    saveShipState(this.o.statePath, this.state);
+  }
+
+  /** Sends the next batch; false when there was nothing to send. The cursor moves after COMMIT only. */
+  async step(): Promise<boolean> {
+    const rows = this.next.all(this.state.cursor, this.o.batchRows ?? 5000) as CallRow[];
+    if (rows.length === 0) return false;
+    const c = await this.link.get();
+    const batch = ++this.batchNo;
+    const n = await sendBatch(c, rows, (p) => this.o.onPoint?.(p, batch));
+    this.shipped += rows.length;
+    this.inserted += n;
+    this.save({ cursor: rows[rows.length - 1]!.id, shipped_rows: this.state.shipped_rows + rows.length, last_success_ms: this.clock(), last_error: null });
+    if (this.failingSince !== null) this.log(`shipping resumed: ${this.o.target.redacted} reachable again`);
+    this.attempt = 0;
+    this.failingSince = null;
+    return true;
+  }
+
+  /** Records the failure; throws when it is permanent (or lasted too long one-shot), else waits to retry. */
+  async failed(err: unknown): Promise<void> {
+    await this.link.drop();
+    const ours = err instanceof TapeError;
+    const f: PgFailure = ours ? { transient: false, sqlstate: null, message: err.message } : classifyPgError(err, this.o.target);
+    this.save({ last_error: { at_ms: this.clock(), message: f.message, sqlstate: f.sqlstate, transient: f.transient } });
+    const row = this.state.cursor + 1;
+    if (!f.transient) {
+      const why = ours ? f.message : `${this.o.target.redacted} refused the batch: ${f.message}`;
+      throw new TapeError(`shipping stopped before local row ${row} (nothing skipped): ${why}; fix it and run tape ship again to resume from the same row`, ours ? err.exitCode : ExitCode.failure);
+    }
+    this.failingSince ??= this.clock();
+    const failingMs = this.clock() - this.failingSince;
+    if (!this.o.follow && failingMs >= (this.o.retryForMs ?? 120_000)) {
+      throw new TapeError(`shipping paused at local row ${row}: ${f.message}; still failing after ${Math.round(failingMs / 1000)}s, run tape ship again later (nothing is lost)`, ExitCode.unavailable);
+    }
+    const wait = backoffMs(this.attempt++, this.o.random);
+    this.log(`${f.message}; retrying in ${(wait / 1000).toFixed(1)}s (cursor ${this.state.cursor})`);
+    await sleep(wait, this.o.signal);
+  }
+}
+
 export async function ship(o: ShipperOptions): Promise<ShipResult> {
-  const clock = o.clock ?? Date.now;
-  const log = o.log ?? (() => undefined);
-  const batchRows = o.batchRows ?? 5000;
-  // following (as in the daemon), the tape may not exist yet: wait for its first row
+  // following (as in the daemon), the tape may not exist yet: wait for it
   while (o.follow && !existsSync(o.tapePath) && !o.signal?.aborted) await sleep((o.pollMs ?? 100) * 5, o.signal);
   if (o.signal?.aborted) return { shipped: 0, inserted: 0, cursor: 0 };
   const local: Db = openReader(o.tapePath);
-  const next = local.prepare('SELECT * FROM tape WHERE id > ? ORDER BY id LIMIT ?');
-  let state: ShipState = loadShipState(o.statePath, o.tapePath, o.target.redacted);
   const link = new Link(o.target);
-  const save = (patch: Partial<ShipState>) => {
-    state = { ...state, ...patch, updated_ms: clock() };
-    saveShipState(o.statePath, state);
-  };
-  let shipped = 0;
-  let inserted = 0;
-  let batchNo = 0;
-  let attempt = 0;
-  let failingSince: number | null = null;
+  const run = new Run(o, local, link, o.clock ?? Date.now, o.log ?? (() => undefined));
   try {
     while (!o.signal?.aborted) {
       try {
-        const rows = next.all(state.cursor, batchRows) as CallRow[];
-        if (rows.length === 0) {
-          if (!o.follow) break;
-          await sleep(o.pollMs ?? 100, o.signal);
-          continue;
-        }
-        const c = await link.get();
-        batchNo++;
-        const n = await sendBatch(c, rows, (p) => o.onPoint?.(p, batchNo));
-        shipped += rows.length;
-        inserted += n;
-        save({ cursor: rows[rows.length - 1]!.id, shipped_rows: state.shipped_rows + rows.length, last_success_ms: clock(), last_error: null });
-        if (failingSince !== null) log(`shipping resumed: ${o.target.redacted} reachable again`);
-        attempt = 0;
-        failingSince = null;
+        if (await run.step()) continue;
+        if (!o.follow) break;
+        await sleep(o.pollMs ?? 100, o.signal);
       } catch (err) {
-        await link.drop();
-        const f: PgFailure = err instanceof TapeError
-          ? { transient: false, sqlstate: null, message: err.message }
-          : classifyPgError(err, o.target);
-        save({ last_error: { at_ms: clock(), message: f.message, sqlstate: f.sqlstate, transient: f.transient } });
-        if (!f.transient) {
-          const why = err instanceof TapeError ? f.message : `${o.target.redacted} refused the batch: ${f.message}`;
-          throw new TapeError(`shipping stopped before local row ${state.cursor + 1} (nothing skipped): ${why}; fix it and run tape ship again to resume from the same row`, err instanceof TapeError ? err.exitCode : ExitCode.failure);
-        }
-        failingSince ??= clock();
-        if (!o.follow && clock() - failingSince >= (o.retryForMs ?? 120_000)) {
-          throw new TapeError(`shipping paused at local row ${state.cursor + 1}: ${f.message}; still failing after ${Math.round((clock() - failingSince) / 1000)}s, run tape ship again later (nothing is lost)`, ExitCode.unavailable);
-        }
-        const wait = backoffMs(attempt++, o.random);
-        log(`${f.message}; retrying in ${(wait / 1000).toFixed(1)}s (cursor ${state.cursor})`);
-        await sleep(wait, o.signal);
+        await run.failed(err);
       }
     }
-    return { shipped, inserted, cursor: state.cursor };
+    return { shipped: run.shipped, inserted: run.inserted, cursor: run.state.cursor };
   } finally {
     await link.drop();
     local.close();

@@ -7,6 +7,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { TapeError, ExitCode } from '../errors.js';
 
 export interface ShipError {
   readonly at_ms: number;
@@ -53,9 +54,14 @@ export function emptyState(tapePath: string, destination: string): ShipState {
 
 export function loadShipState(path: string, tapePath: string, destination: string): ShipState {
   if (!existsSync(path)) return emptyState(tapePath, destination);
-  const raw = JSON.parse(readFileSync(path, 'utf8')) as ShipState;
+  let raw: ShipState;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as ShipState;
+  } catch {
+    raw = { version: 0 } as unknown as ShipState;
+  }
   if (raw.version !== 1 || !Number.isInteger(raw.cursor) || raw.cursor < 0) {
-    throw new Error(`shipping state ${path} is unreadable; move it away to re-ship this tape from the start (the central key ignores rows it already has)`);
+    throw new TapeError(`shipping state ${path} is unreadable; move it away to re-ship this tape from the start (the central key ignores rows it already has)`, ExitCode.failure);
   }
   return { ...emptyState(tapePath, destination), ...raw, destination };
 }
