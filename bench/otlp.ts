@@ -20,7 +20,8 @@ import { TapeWriter } from '../src/tape/writer.js';
 import { PriceBook } from '../src/pricing/price-book.js';
 import { startOtlpReceiver } from '../src/otlp/receiver.js';
 import { decodeJson } from '../src/otlp/decode-json.js';
-import { decodeProtobuf, type DecodedRequest } from '../src/otlp/decode.js';
+import type { DecodedRequest } from '../src/otlp/decode.js';
+import { decodeProtobuf } from '../src/otlp/wire.js';
 import { FILTER, spanToCall } from '../src/otlp/spans.js';
 import type { NewCall } from '../src/tape/row.js';
 

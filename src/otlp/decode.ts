@@ -93,8 +93,11 @@ function hex(bytes: Uint8Array | undefined): string {
   return bytes && bytes.length ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex') : '';
 }
 
-/** Binary protobuf (application/x-protobuf) to spans. Throws DecodeError on a malformed message. */
-export function decodeProtobuf(body: Uint8Array, filter: DecodeFilter): DecodedRequest {
+/**
+ * Binary protobuf through protobufjs and the schema view: the reference the receiver's own wire
+ * reader (wire.ts, `decodeProtobuf`) is tested against. Throws DecodeError on a malformed message.
+ */
+export function decodeWithProtobufjs(body: Uint8Array, filter: DecodeFilter): DecodedRequest {
   let msg: PbRequest;
   try {
     msg = ExportTraceServiceRequestView.decode(body) as unknown as PbRequest;

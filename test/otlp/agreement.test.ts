@@ -4,7 +4,8 @@ import { BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter, type Re
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { decodeProtobuf } from '../../src/otlp/decode.js';
+import { decodeWithProtobufjs } from '../../src/otlp/decode.js';
+import { decodeProtobuf } from '../../src/otlp/wire.js';
 import { decodeJson } from '../../src/otlp/decode-json.js';
 import { FILTER } from '../../src/otlp/spans.js';
 
@@ -41,9 +42,11 @@ function spans(): ReadableSpan[] {
 }
 
 describe('the protobuf and JSON decoders agree on what the official serializers produce', () => {
-  it('gives the same spans, ids, times, attributes and statuses from both encodings', () => {
+  it('gives the same spans, ids, times, attributes and statuses from both encodings, and from protobufjs', () => {
     const all = spans();
-    const pb = decodeProtobuf(ProtobufTraceSerializer.serializeRequest(all)!, FILTER);
+    const body = ProtobufTraceSerializer.serializeRequest(all)!;
+    const pb = decodeProtobuf(body, FILTER);
+    assert.deepEqual(pb, decodeWithProtobufjs(body, FILTER));
     const js = decodeJson(Buffer.from(JsonTraceSerializer.serializeRequest(all)!), FILTER);
     assert.equal(pb.totalSpans, 21);
     assert.equal(pb.resources[0]!.spans.length, 20, 'the parent span names no model: skipped');

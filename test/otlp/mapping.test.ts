@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJson } from '../../src/otlp/decode-json.js';
-import { decodeProtobuf, longNanos, type DecodedRequest } from '../../src/otlp/decode.js';
+import { longNanos, type DecodedRequest } from '../../src/otlp/decode.js';
+import { decodeProtobuf } from '../../src/otlp/wire.js';
 import { FILTER, spanToCall, cleanText } from '../../src/otlp/spans.js';
 import { ExportTraceServiceRequest } from '../../src/otlp/schema.js';
 import { jsonRequest } from './helpers.js';
