@@ -20,7 +20,7 @@ import { TapeWriter } from '../src/tape/writer.js';
 import { PriceBook } from '../src/pricing/price-book.js';
 import { startOtlpReceiver } from '../src/otlp/receiver.js';
 import { decodeJson } from '../src/otlp/decode-json.js';
-import type { DecodedRequest } from '../src/otlp/decode.js';
+import { decodeWithProtobufjs, type DecodedRequest } from '../src/otlp/decode.js';
 import { decodeProtobuf } from '../src/otlp/wire.js';
 import { FILTER, spanToCall } from '../src/otlp/spans.js';
 import type { NewCall } from '../src/tape/row.js';
@@ -146,7 +146,7 @@ function writerAlone(rows: NewCall[][]): number {
   return ms;
 }
 
-const line = (label: string, spans: number, ms: number, extra = '') => console.log(`  ${label.padEnd(34)} ${rate(spans, ms).padStart(18)}${extra}`);
+const line = (label: string, spans: number, ms: number, extra = '') => console.log(`  ${label.padEnd(36)} ${rate(spans, ms).padStart(18)}${extra}`);
 
 async function main(): Promise<void> {
   const batches = makeSpans();
@@ -160,17 +160,19 @@ async function main(): Promise<void> {
   const pv = new PriceBook().version;
 
   // decode + map, no HTTP, no database: one warm-up round, then REPS interleaved rounds
-  const best = { parse: Infinity, json: Infinity, pb: Infinity };
+  const best = { parse: Infinity, json: Infinity, pb: Infinity, pbjs: Infinity };
   for (let rep = 0; rep <= REPS; rep++) {
     const parse = time(() => jsonBufs.forEach((b) => JSON.parse(b.toString('utf8'))));
     const dj = time(() => jsonBufs.forEach((b) => callsOf(decodeJson(b, FILTER), pv)));
     const dp = time(() => pb.forEach((b) => callsOf(decodeProtobuf(b, FILTER), pv)));
-    if (rep > 0) [best.parse, best.json, best.pb] = [Math.min(best.parse, parse), Math.min(best.json, dj), Math.min(best.pb, dp)];
+    const dr = time(() => pb.forEach((b) => callsOf(decodeWithProtobufjs(b, FILTER), pv)));
+    if (rep > 0) [best.parse, best.json, best.pb, best.pbjs] = [Math.min(best.parse, parse), Math.min(best.json, dj), Math.min(best.pb, dp), Math.min(best.pbjs, dr)];
   }
   console.log('decode + map (no HTTP, no database):');
   line('baseline: bare JSON.parse', total, best.parse);
   line('tape JSON decode + map', total, best.json, `   ${(best.parse / best.json).toFixed(2)}x the speed of bare JSON.parse`);
   line('tape protobuf decode + map', total, best.pb, `   ${(best.parse / best.pb).toFixed(2)}x the speed of bare JSON.parse`);
+  line('protobufjs decode + map (reference)', total, best.pbjs, `   ${(best.parse / best.pbjs).toFixed(2)}x; the wire reader is ${(best.pbjs / best.pb).toFixed(2)}x protobufjs`);
 
   // end to end against the writer alone, interleaved the same way
   const rows = pb.map((b) => callsOf(decodeProtobuf(b, FILTER), pv));
