@@ -150,7 +150,8 @@ export class ProxyCall {
       });
     }
     this.res.writeHead(this.status, upRes.statusMessage, clientResponseHeaders(upRes.rawHeaders));
-    this.res.flushHeaders();
+    // a stream's head goes out at once (as the upstream sent it); other heads ride with the body
+    if (this.streamed || String(upRes.headers['content-type'] ?? '').startsWith('text/event-stream')) this.res.flushHeaders();
     upRes.pipe(this.res);
     upRes.on('end', () => this.finish({ kind: 'complete' }));
     upRes.on('close', () => {

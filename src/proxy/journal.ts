@@ -93,8 +93,12 @@ export class Journal {
     this.bytes += n;
   }
 
+  private readonly prefix = randomBytes(6).toString('base64url');
+  private counter = 0;
+
+  /** Unique across runs: a random prefix per process and a counter. */
   newId(): string {
-    return randomBytes(9).toString('base64url');
+    return `${this.prefix}${(++this.counter).toString(36)}`;
   }
 
   /** Before the first byte goes upstream. Throws when the journal cannot be written. */

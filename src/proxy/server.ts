@@ -38,6 +38,8 @@ export interface ProxyOptions {
   readonly drainTimeoutMs?: number;
   readonly log?: (line: string) => void;
   readonly now?: () => number;
+  /** SQLite synchronous mode for a tape the proxy opens itself (default normal) */
+  readonly sync?: 'normal' | 'full';
 }
 
 export interface RunningProxy {
@@ -73,6 +75,10 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   }
   const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const ownDb = o.writer ? null : openWriter(o.dbPath);
+  // A commit that fsyncs (synchronous=FULL) blocks the event loop for 1-15 ms on this kind of
+  // disk, in the path of every stream. NORMAL in WAL mode keeps every commit across a crash of
+  // the process (kill -9); only an OS crash or power loss can lose the last commits.
+  if (ownDb && (o.sync ?? 'normal') === 'normal') ownDb.pragma('synchronous = NORMAL');
   const writer = o.writer ?? new TapeWriter(ownDb!, o.prices, { path: o.dbPath, host: o.host });
   const journal = new Journal(journalPathFor(o.stateDir, o.dbPath));
   let recovered: number;
@@ -134,7 +140,9 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   server.headersTimeout = headersTimeout;
   server.requestTimeout = 0; // long uploads and long generations are not cut
   server.timeout = 0;
-  server.keepAliveTimeout = 5_000;
+  // idle client connections stay open a while (like common load balancers), so clients rarely
+  // race a server-side close when they reuse one
+  server.keepAliveTimeout = 65_000;
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();
