@@ -70,6 +70,13 @@ class Reader {
     this.fail('varint longer than 10 bytes');
   }
 
+  /** A varint value of a field inside a message that ends at `limit`. */
+  varintIn(limit: number): number {
+    const v = this.varint();
+    if (this.pos > limit) this.fail('varint past the end of its message');
+    return v;
+  }
+
   /** The end of a length-delimited field that starts here. */
   lenEnd(limit: number): number {
     const n = this.varint();
@@ -117,9 +124,9 @@ class Reader {
         v = this.buf.toString('utf8', this.pos, e);
         this.pos = e;
       } else if (t === ANY_BOOL) {
-        v = this.varint() !== 0;
+        v = this.varintIn(end) !== 0;
       } else if (t === ANY_INT) {
-        v = this.varint(); // negative int64s are 10-byte varints: NaN here, and no count is negative
+        v = this.varintIn(end); // negative int64s are 10-byte varints: NaN here, and no count is negative
       } else if (t === ANY_DOUBLE) {
         if (this.pos + 8 > end) this.fail('truncated double');
         v = this.buf.readDoubleLE(this.pos);
@@ -168,7 +175,7 @@ class Reader {
     let code = 0;
     while (this.pos < end) {
       const t = this.tag(end);
-      if (t === STATUS_CODE) code = this.varint();
+      if (t === STATUS_CODE) code = this.varintIn(end);
       else this.skipTag(t, end);
     }
     return code;
