@@ -5,7 +5,7 @@ import { longNanos, type DecodedRequest } from '../../src/otlp/decode.js';
 import { decodeProtobuf } from '../../src/otlp/wire.js';
 import { FILTER, spanToCall, cleanText } from '../../src/otlp/spans.js';
 import { ExportTraceServiceRequest } from '../../src/otlp/schema.js';
-import { jsonRequest } from './helpers.js';
+import { jsonRequest, protobufOf } from './helpers.js';
 import type { NewCall } from '../../src/tape/row.js';
 
 const D = { project: 'fallback', priceVersion: 'pv-test' };
@@ -165,4 +165,14 @@ describe('the OTLP/JSON mapping', () => {
     assert.deepEqual([s.start, s.end], [{ ms: 1796320800123, sub: 456789 }, { ms: 1796320802263, sub: 456789 }]);
     assert.equal(spanToCall(s, d.resources[0]!, D).call!.duration_ms, 2140);
   });
+
+  it('skips unknown fields, and known ones that arrive with another wire type, as protobuf runtimes do', () => {
+    const base = protobufOf(jsonRequest([{ attrs: { 'llm.model': 'gpt-4o', 'llm.input_tokens': 3 } }]));
+    const unknown = Buffer.from([0x98, 0x06, 0x01, 0x0d, 0x01, 0x02, 0x03, 0x04]); // field 99 varint 1; field 1 as fixed32
+    const d = decodeProtobuf(Buffer.concat([base, unknown]), FILTER);
+    assert.deepEqual(d, decodeProtobuf(base, FILTER));
+    assert.equal(d.resources[0]!.spans[0]!.attrs.get('llm.input_tokens'), 3);
+    assert.throws(() => decodeProtobuf(Buffer.concat([base, Buffer.from([0x0b])]), FILTER), /wire type 3/); // a group: not proto3
+  });
 });
+
