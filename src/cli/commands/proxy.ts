@@ -4,6 +4,7 @@ import { onShutdown, untilStopped } from '../lifecycle.js';
 import { TapeError, ExitCode } from '../../errors.js';
 import { envLines, resolveUpstreams, startProxy } from '../../proxy/index.js';
 import type { OnTapeError } from '../../proxy/recorder.js';
+import { validProject } from '../../proxy/route.js';
 
 interface ProxyArgs extends GlobalArgs {
   port: number;
@@ -21,6 +22,7 @@ interface ProxyArgs extends GlobalArgs {
 export async function runProxy(a: ProxyArgs): Promise<number> {
   const ctx = makeContext(a);
   const project = a.project ?? ctx.config.defaultProject;
+  if (!validProject(project)) throw new TapeError(`project "${project}" must be 1-64 letters, digits or ._:@+-`, ExitCode.usage);
   if (a['print-env']) {
     const host = a.listen.includes(':') ? `[${a.listen}]` : a.listen;
     for (const line of envLines(`http://${host}:${a.port}`, a.project ?? null)) process.stdout.write(line + '\n');

@@ -28,6 +28,15 @@ function takeObject(seen: Observed, o: Record<string, unknown>): void {
   if (u) takeUsage(seen, u);
 }
 
+/** Cheap pre-check before parsing a chunk: every chat chunk says `"usage":null` until the last. */
+function hasUsage(data: string): boolean {
+  const at = data.indexOf('"usage"');
+  if (at < 0) return false;
+  let i = at + 7;
+  while (i < data.length && (data[i] === ' ' || data[i] === ':')) i++;
+  return data[i] === '{';
+}
+
 const RESPONSE_EVENTS = new Set(['response.created', 'response.in_progress', 'response.completed', 'response.incomplete', 'response.failed']);
 const RESPONSE_TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
@@ -48,7 +57,7 @@ class OpenAiObserver implements Observer {
     }
     // Chat chunks: parse the first (id, model), then only those that carry usage or an error.
     const first = this.chunks++ === 0;
-    if (!first && !data.includes('"usage"') && !data.includes('"error"')) return;
+    if (!first && !hasUsage(data) && !data.includes('"error"')) return;
     const o = obj(parseJson(data));
     if (!o) return;
     if (o.error !== undefined && o.error !== null) {
