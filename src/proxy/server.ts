@@ -109,7 +109,10 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   let hosts = new Set<string>();
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    if (closing) res.setHeader('connection', 'close');
+    if (closing) {
+      res.setHeader('connection', 'close');
+      return sendError(res, 503, 'proxy_stopping', 'the proxy is shutting down; the call was not sent', { 'retry-after': '1' });
+    }
     const hostHeader = (req.headers.host ?? '').toLowerCase();
     if (!o.listenAny || (o.allowHosts?.length ?? 0) > 0) {
       if (!hosts.has(hostHeader)) return sendError(res, 421, 'misdirected_request', 'unexpected Host header (DNS rebinding protection); call 127.0.0.1 or localhost, or add --allow-host');
@@ -143,8 +146,9 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   // idle client connections stay open a while (like common load balancers), so clients rarely
   // race a server-side close when they reuse one
   server.keepAliveTimeout = 65_000;
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,9 @@ export interface Fixture {
   readonly name: string;
   readonly route: 'anthropic' | 'openai' | 'gemini';
   readonly sdk: string;
+  /** proxy path and request body for the HTTP replay */
+  readonly path?: string;
+  readonly request?: unknown;
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
@@ -19,7 +22,8 @@ export interface Fixture {
 
 export const FIXTURE_DIR = new URL('../../fixtures/proxy/', import.meta.url).pathname;
 
-export function loadFixtures(dir = FIXTURE_DIR): Map<string, Fixture> {
+/** The fixtures in fixtures/proxy, or in $TAPE_PROXY_FIXTURES (a held-out set in the same format). */
+export function loadFixtures(dir = process.env.TAPE_PROXY_FIXTURES || FIXTURE_DIR): Map<string, Fixture> {
   const out = new Map<string, Fixture>();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
     const meta = JSON.parse(readFileSync(join(dir, f), 'utf8'));

@@ -2,16 +2,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { startHarness, rowView, until, send, type Harness } from './harness.js';
 import { resolveUpstreams } from '../../src/proxy/index.js';
-
-const ROUTE_PATH: Record<string, string> = {
-  anthropic: '/anthropic/v1/messages',
-  openai: '/openai/v1/chat/completions',
-  gemini: '/gemini/v1beta/models/gemini-2.5-pro:generateContent',
-};
 
 describe('bytes through the proxy', () => {
   let h: Harness;
@@ -19,29 +12,6 @@ describe('bytes through the proxy', () => {
     h = await startHarness();
   });
   after(() => h.close());
-
-  it('reach the client exactly as the upstream sent them, whole, in tiny chunks and gzip-compressed', async () => {
-    let n = 0;
-    for (const fx of h.upstream.fixtures.values()) {
-      for (const chunking of ['whole', 'tiny']) {
-        for (const gzip of [false, true]) {
-          const r = await send(h.base, ROUTE_PATH[fx.route]!, { headers: { 'x-fixture': fx.name, 'x-chunking': chunking, ...(gzip ? { 'x-gzip': '1' } : {}) } });
-          const call = h.upstream.calls[n++]!;
-          const sent = h.upstream.bytesFor(fx.name, call.seq);
-          assert.equal(r.error, null);
-          assert.equal(r.status, fx.status);
-          assert.deepEqual(r.body, gzip ? zlib.gzipSync(sent) : sent, `${fx.name} ${chunking} gzip=${gzip}`);
-          if (gzip) assert.equal(r.headers['content-encoding'], 'gzip');
-        }
-      }
-    }
-    const rows = await h.waitRows(n);
-    assert.equal(rows.length, n);
-    const malIds = new Set(h.upstream.calls.filter((c) => c.fixture === 'openai-chat-stream-malformed').map((c) => `req_${c.seq}mal`));
-    const mal = rows.filter((r) => malIds.has(r.request_id ?? ''));
-    assert.equal(mal.length, 4);
-    for (const r of mal) assert.deepEqual(rowView(r, ['input_tok', 'output_tok', 'flags']), { input_tok: 77, output_tok: 5, flags: [] });
-  });
 
   it('forwards the request body untouched and drops hop-by-hop headers', async () => {
     const body = Buffer.concat([Buffer.from('{"model":"claude-x","pad":"'), Buffer.alloc(2 << 20, 0x61), Buffer.from('","z":"\u00e9"}')]);

@@ -1,0 +1,47 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
+import { startHarness, rowView, send, type Harness } from './harness.js';
+import type { Fixture } from './upstream.js';
+
+const DEFAULT_PATH: Record<string, string> = {
+  anthropic: '/anthropic/v1/messages',
+  openai: '/openai/v1/chat/completions',
+  gemini: '/gemini/v1beta/models/gemini-2.5-pro:generateContent',
+};
+
+function expected(fx: Fixture, seq: string): Record<string, unknown> {
+  const e: Record<string, unknown> = { ...fx.expect, provider: fx.route === 'gemini' ? 'google' : fx.route, source: 'proxy' };
+  if (typeof e.request_id === 'string') e.request_id = e.request_id.replaceAll('__SEQ__', seq);
+  return e;
+}
+
+describe('every recorded provider response replayed through the proxy (fixtures/proxy or $TAPE_PROXY_FIXTURES)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  for (const variant of ['whole', 'tiny', 'tiny+gzip', 'whole+gzip'] as const) {
+    it(`reaches the client byte for byte and gives the expected row (${variant})`, async () => {
+      const gzip = variant.endsWith('+gzip');
+      const chunking = variant.startsWith('tiny') ? 'tiny' : 'whole';
+      for (const fx of h.upstream.fixtures.values()) {
+        const n = h.upstream.calls.length;
+        const r = await send(h.base, fx.path ?? DEFAULT_PATH[fx.route]!, {
+          headers: { 'x-fixture': fx.name, 'x-chunking': chunking, ...(gzip ? { 'x-gzip': '1' } : {}) },
+          body: JSON.stringify(fx.request ?? { model: 'unknown' }),
+        });
+        const call = h.upstream.calls[n]!;
+        const sent = h.upstream.bytesFor(fx.name, call.seq);
+        assert.equal(r.error, null, fx.name);
+        assert.equal(r.status, fx.status, fx.name);
+        assert.deepEqual(r.body, gzip ? zlib.gzipSync(sent) : sent, `${fx.name}: bytes`);
+        const rows = await h.waitRows(n + 1);
+        const want = expected(fx, call.seq);
+        assert.deepEqual(rowView(rows[n]!, Object.keys(want)), want, `${fx.name} (${variant})`);
+      }
+    });
+  }
+});
