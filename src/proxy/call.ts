@@ -143,16 +143,19 @@ export class ProxyCall {
       const ct = upRes.headers['content-type'];
       this.streamed = String(ct ?? '').toLowerCase().startsWith('text/event-stream');
       this.tap = new ResponseTap(this.observer, ct, upRes.headers['content-encoding']);
-      const tap = this.tap;
-      upRes.on('data', (c: Buffer) => {
-        tap.push(c);
-        this.lastByte = performance.now();
-      });
     }
     this.res.writeHead(this.status, upRes.statusMessage, clientResponseHeaders(upRes.rawHeaders));
     // a stream's head goes out at once (as the upstream sent it); other heads ride with the body
-    if (this.streamed || String(upRes.headers['content-type'] ?? '').startsWith('text/event-stream')) this.res.flushHeaders();
+    if (this.streamed) this.res.flushHeaders();
     upRes.pipe(this.res);
+    // after pipe: each chunk is handed to the client first, then read
+    const tap = this.tap;
+    if (tap) {
+      upRes.on('data', (c: Buffer) => {
+        this.lastByte = performance.now();
+        tap.push(c);
+      });
+    }
     upRes.on('end', () => this.finish({ kind: 'complete' }));
     upRes.on('close', () => {
       if (!upRes.complete) {

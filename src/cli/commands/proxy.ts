@@ -17,6 +17,7 @@ interface ProxyArgs extends GlobalArgs {
   'print-env': boolean;
   'drain-timeout': number;
   'min-free-mb': number;
+  sync: string;
 }
 
 export async function runProxy(a: ProxyArgs): Promise<number> {
@@ -46,6 +47,7 @@ export async function runProxy(a: ProxyArgs): Promise<number> {
     onTapeError: a['on-tape-error'] as OnTapeError,
     minFreeBytes: a['min-free-mb'] * 1048576,
     drainTimeoutMs: a['drain-timeout'] * 1000,
+    sync: a.sync === 'full' ? 'full' : 'normal',
   });
   onShutdown(() => proxy.close());
   if (proxy.recovered > 0) process.stderr.write(`tape proxy: ${proxy.recovered} calls from the last run never finished; written as outcome_unknown\n`);
@@ -71,7 +73,8 @@ export const proxyCommand: CommandModule<GlobalArgs, ProxyArgs> = {
       .option('on-tape-error', { type: 'string', default: 'refuse', choices: ['refuse', 'forward'], describe: 'when the tape cannot be written: refuse calls (503) or forward and record late' })
       .option('print-env', { type: 'boolean', default: false, describe: 'print the environment lines that point the SDKs here, and exit' })
       .option('drain-timeout', { type: 'number', default: 120, describe: 'on SIGTERM, seconds to let streams in flight finish' })
-      .option('min-free-mb', { type: 'number', default: 64, describe: 'refuse calls when the tape disk has less free space (MiB)' }),
+      .option('min-free-mb', { type: 'number', default: 64, describe: 'refuse calls when the tape disk has less free space (MiB)' })
+      .option('sync', { type: 'string', default: 'normal', choices: ['normal', 'full'], describe: 'tape commits: normal survives a killed proxy; full also survives power loss but stalls streams on each fsync' }),
   handler: async (a) => {
     process.exitCode = await runProxy(a);
   },
