@@ -4,6 +4,7 @@ import type { TapeWriter } from '../tape/writer.js';
 import type { NewCall } from '../tape/row.js';
 import { Flag } from '../tape/row.js';
 import type { Journal, JournalEntry } from './journal.js';
+import { TapeError, ExitCode } from '../errors.js';
 
 export type OnTapeError = 'refuse' | 'forward';
 
@@ -81,12 +82,21 @@ export class Recorder {
     if (this.failing !== null && this.o.onTapeError === 'forward') call.flags = (call.flags ?? 0) | Flag.recorded_late;
     this.writing++;
     this.o.writer.append(call).then(
-      () => this.o.journal.end(jid),
-      (err: Error) => {
-        this.retry.push({ call, jid });
-        this.fail(err.message);
+      (id) => {
+        // A provider id the tape already holds: a replayed response, not a re-sent row. The proxy
+        // saw a distinct call, so it keeps its row, without the clashing id.
+        if (id === null && call.request_id) return this.o.writer.append({ ...call, request_id: null }).then(() => this.o.journal.end(jid));
+        this.o.journal.end(jid);
       },
-    ).finally(() => {
+    ).catch((err: Error) => {
+      if (err instanceof TapeError && err.exitCode === ExitCode.badInput) {
+        this.o.log(`tape proxy: dropped a row the tape refuses (${err.message})`);
+        this.o.journal.end(jid);
+        return;
+      }
+      this.retry.push({ call, jid });
+      this.fail(err.message);
+    }).finally(() => {
       if (--this.writing === 0) for (const w of this.idleWaiters.splice(0)) w();
     });
   }

@@ -86,6 +86,26 @@ describe('calls that go wrong still get their rows', () => {
     }
   });
 
+  it('a replayed response with an id the tape already holds still gets its own row', async () => {
+    const fixed = http.createServer((_q, s) => {
+      _q.resume();
+      _q.on('end', () => {
+        s.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fixed' });
+        s.end('{"type":"message","id":"msg_fixed","model":"claude-haiku-4-5","usage":{"input_tokens":5,"output_tokens":2}}');
+      });
+    });
+    await new Promise<void>((r) => fixed.listen(0, '127.0.0.1', r));
+    const h2 = await startHarness({ upstreams: resolveUpstreams({}, [`anthropic=http://127.0.0.1:${(fixed.address() as AddressInfo).port}`]) });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await send(h2.base, '/anthropic/v1/messages')).status, 200);
+      const rows = await h2.waitRows(3);
+      assert.deepEqual(rows.map((r) => [r.request_id, r.input_tok]), [['req_fixed', 5], [null, 5], [null, 5]]);
+    } finally {
+      await h2.close();
+      await new Promise<void>((r) => fixed.close(() => r()));
+    }
+  });
+
   it('a long stream is not cut by any idle timeout while a client that never sends its headers is dropped', async () => {
     const h2 = await startHarness({ headersTimeoutMs: 300 });
     try {
