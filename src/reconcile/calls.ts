@@ -1,6 +1,6 @@
 import type { Db } from '../tape/db.js';
 import { Flag } from '../tape/row.js';
-import type { ParsedBill } from './types.js';
+import type { BilledLine, ParsedBill } from './types.js';
 
 /** Call-by-call matching where the bill has ids (OpenRouter generation id = tape request_id). */
 export interface CallCheck {
@@ -23,7 +23,9 @@ export interface CallCheck {
 const EXAMPLES = 10;
 
 export function callCheck(db: Db, bills: readonly ParsedBill[]): CallCheck | null {
-  const find = db.prepare('SELECT cost_micros, flags FROM tape WHERE request_id = ?').raw();
+  const BATCH = 100;
+  const findMany = db.prepare(`SELECT request_id, cost_micros, flags FROM tape WHERE request_id IN (${Array(BATCH).fill('?').join(',')})`).raw();
+  const findOne = db.prepare('SELECT request_id, cost_micros, flags FROM tape WHERE request_id = ?').raw();
   let billed = 0;
   let matched = 0;
   let differs = 0;
@@ -33,16 +35,20 @@ export function callCheck(db: Db, bills: readonly ParsedBill[]): CallCheck | nul
   // ids in index order: the lookups walk the request_id index forward instead of jumping about
   const calls = bills.flatMap((b) => b.lines.filter((l) => l.request_id !== null));
   calls.sort((a, b) => (a.request_id! < b.request_id! ? -1 : a.request_id! > b.request_id! ? 1 : 0));
-  let last: string | null = null;
-  {
-    for (const l of calls) {
-      if (l.request_id === last) continue;
-      last = l.request_id;
-      if (!l.request_id) continue;
+  const unique: BilledLine[] = [];
+  for (const l of calls) if (unique.length === 0 || unique[unique.length - 1]!.request_id !== l.request_id) unique.push(l);
+  const found = new Map<string, [number | null, number]>();
+  for (let i = 0; i < unique.length; i += BATCH) {
+    const ids = unique.slice(i, i + BATCH).map((l) => l.request_id!);
+    const rows = (ids.length === BATCH ? findMany.all(...ids) : ids.flatMap((id) => findOne.all(id))) as [string, number | null, number][];
+    found.clear();
+    for (const [rid, cost, flags] of rows) found.set(rid, [cost, flags]);
+    for (let k = i; k < Math.min(unique.length, i + BATCH); k++) {
+      const l = unique[k]!;
       billed++;
-      const row = find.get(l.request_id) as [number | null, number] | undefined;
+      const row = found.get(l.request_id!);
       if (!row) {
-        examples.push({ request_id: l.request_id, model: l.model, tape_micros: null, billed_micros: l.cost_micros, gap: l.cost_micros });
+        examples.push({ request_id: l.request_id!, model: l.model, tape_micros: null, billed_micros: l.cost_micros, gap: l.cost_micros });
       } else {
         matched++;
         const [cost, flags] = row;
@@ -50,7 +56,7 @@ export function callCheck(db: Db, bills: readonly ParsedBill[]): CallCheck | nul
         if (flags & Flag.usage_missing) missing++;
         if (cost !== l.cost_micros) {
           differs++;
-          examples.push({ request_id: l.request_id, model: l.model, tape_micros: cost, billed_micros: l.cost_micros, gap: Math.abs((cost ?? 0) - l.cost_micros) });
+          examples.push({ request_id: l.request_id!, model: l.model, tape_micros: cost, billed_micros: l.cost_micros, gap: Math.abs((cost ?? 0) - l.cost_micros) });
         }
       }
       if (examples.length > EXAMPLES * 50) examples = top(examples);

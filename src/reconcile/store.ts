@@ -71,11 +71,35 @@ type Agg = [string, string, number, number, string, string, number, number, numb
  * (same sha256) adds nothing; a line some earlier export already billed is skipped by the
  * database itself (the overlap trigger), so it counts once.
  */
+const LINE_COLS = '(file_id, seq, line, start_ms, end_ms, provider, model, project, item, request_id, cost_micros, natural_key)';
+const PER_INSERT = 50;
+
+function addToRollup(aggs: Map<string, Agg>, format: string, l: BilledLine): void {
+  const [s, e] = periodOf(l);
+  const key = `${l.provider}\u0000${s}\u0000${e}\u0000${l.model}\u0000${l.project}`;
+  let a = aggs.get(key);
+  if (!a) aggs.set(key, (a = [l.provider, format, s, e, l.model, l.project, 0, 0, 0, null, null]));
+  a[6] += 1;
+  a[7] += l.cost_micros;
+  if (l.request_id) {
+    a[8] += 1;
+    a[9] = a[9] === null ? l.start_ms : Math.min(a[9], l.start_ms);
+    a[10] = a[10] === null ? l.start_ms : Math.max(a[10], l.start_ms);
+  }
+}
+
+/**
+ * Stores validated bills in one transaction: all of them or none. A file already imported
+ * (same sha256) adds nothing; a line some earlier export already billed is skipped by the
+ * database itself (the overlap trigger), so it counts once. Lines go in 50 to a statement;
+ * RETURNING names the ones the database kept, and only those reach the rollup.
+ */
 export function storeBills(db: Db, bills: readonly { name: string; bytes: Buffer; bill: ParsedBill }[], priceVersion: string, now: number, onProgress?: (done: number) => void): StoredFile[] {
   const known = db.prepare('SELECT id, lines, format FROM invoice_file WHERE sha256 = ?');
   const nextId = db.prepare('SELECT COALESCE(MAX(id), 0) + 1 FROM invoice_file').pluck();
-  const insLine = db.prepare(`INSERT INTO invoice_line (file_id, seq, line, start_ms, end_ms, provider, model, project, item, request_id, cost_micros, natural_key)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const one = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  const insMany = db.prepare(`INSERT INTO invoice_line ${LINE_COLS} VALUES ${Array(PER_INSERT).fill(one).join(', ')} RETURNING seq`).pluck();
+  const insOne = db.prepare(`INSERT INTO invoice_line ${LINE_COLS} VALUES ${one} RETURNING seq`).pluck();
   const insFile = db.prepare('INSERT INTO invoice_file (id, sha256, name, format, imported_at, lines, added, price_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   const rollup = db.prepare(ROLLUP_SQL);
   const run = db.transaction(() => {
@@ -91,30 +115,32 @@ export function storeBills(db: Db, bills: readonly { name: string; bytes: Buffer
       const id = nextId.get() as number;
       const seen = new Map<string, number>();
       const aggs = new Map<string, Agg>();
+      const lines = bill.lines;
       let added = 0;
-      bill.lines.forEach((l, i) => {
-        const base = l.request_id ? '' : `${l.start_ms}\u0000${l.end_ms}\u0000${l.model}\u0000${l.project}\u0000${l.item}`;
-        const occ = l.request_id ? 0 : (seen.get(base) ?? 0);
-        if (!l.request_id) seen.set(base, occ + 1);
-        const info = insLine.run(id, i + 1, l.line, l.start_ms, l.end_ms, l.provider, l.model, l.project, l.item, l.request_id, l.cost_micros, naturalKey(bill.format, l, occ));
-        if ((++done & 0xffff) === 0) onProgress?.(done);
-        if (info.changes === 0) return;
-        added++;
-        const [s, e] = periodOf(l);
-        const key = `${l.provider}\u0000${s}\u0000${e}\u0000${l.model}\u0000${l.project}`;
-        let a = aggs.get(key);
-        if (!a) aggs.set(key, (a = [l.provider, bill.format, s, e, l.model, l.project, 0, 0, 0, null, null]));
-        a[6] += 1;
-        a[7] += l.cost_micros;
-        if (l.request_id) {
-          a[8] += 1;
-          a[9] = a[9] === null ? l.start_ms : Math.min(a[9], l.start_ms);
-          a[10] = a[10] === null ? l.start_ms : Math.max(a[10], l.start_ms);
+      const params: unknown[] = [];
+      for (let i = 0; i < lines.length; i += PER_INSERT) {
+        const end = Math.min(lines.length, i + PER_INSERT);
+        params.length = 0;
+        for (let k = i; k < end; k++) {
+          const l = lines[k]!;
+          let occ = 0;
+          if (!l.request_id) {
+            const base = `${l.start_ms}\u0000${l.end_ms}\u0000${l.model}\u0000${l.project}\u0000${l.item}`;
+            occ = seen.get(base) ?? 0;
+            seen.set(base, occ + 1);
+          }
+          params.push(id, k + 1, l.line, l.start_ms, l.end_ms, l.provider, l.model, l.project, l.item, l.request_id, l.cost_micros, naturalKey(bill.format, l, occ));
         }
-      });
+        const kept = (end - i === PER_INSERT ? insMany.all(...params) : keepEach(insOne, params)) as number[];
+        added += kept.length;
+        if (kept.length === end - i) for (let k = i; k < end; k++) addToRollup(aggs, bill.format, lines[k]!);
+        else for (const seq of kept) addToRollup(aggs, bill.format, lines[seq - 1]!);
+        done += end - i;
+        if ((done & 0xfff) < PER_INSERT) onProgress?.(done);
+      }
       for (const a of aggs.values()) rollup.run(a);
-      insFile.run(id, sha, name, bill.format, now, bill.lines.length, added, priceVersion);
-      out.push({ id, name, sha256: sha, format: bill.format, lines: bill.lines.length, added, known: false });
+      insFile.run(id, sha, name, bill.format, now, lines.length, added, priceVersion);
+      out.push({ id, name, sha256: sha, format: bill.format, lines: lines.length, added, known: false });
     }
     return out;
   });
@@ -123,4 +149,11 @@ export function storeBills(db: Db, bills: readonly { name: string; bytes: Buffer
   } catch (err) {
     explainSqliteError(err, db.name);
   }
+}
+
+/** The tail of a file (fewer than 50 lines), one statement per line. */
+function keepEach(stmt: { all(...p: unknown[]): unknown[] }, params: readonly unknown[]): number[] {
+  const kept: number[] = [];
+  for (let i = 0; i < params.length; i += 12) kept.push(...(stmt.all(...params.slice(i, i + 12)) as number[]));
+  return kept;
 }

@@ -48,6 +48,14 @@ describe('re-import and overlapping exports', () => {
     const dec2 = t.db.prepare('SELECT SUM(billed_micros) FROM invoice_rollup WHERE start_ms = ?').pluck().get(DEC2);
     assert.equal(dec2, 20_000_000);
   });
+  it('counts overlapping call-level exports once, also when lines go in 50 to a statement', () => {
+    const gen = (from: number, to: number) => ['generation_id,created_at,cost_total,model_permaslug', ...Array.from({ length: to - from }, (_, k) => `gen-x${from + k},2026-12-05T10:00:00.000Z,0.000100,openai/gpt-4.1`)].join('\n') + '\n';
+    const [a] = storeBills(t.db, [loadBill(t.file('g1.csv', gen(0, 120)), null, t.prices)], 'test', NOW);
+    const [b] = storeBills(t.db, [loadBill(t.file('g2.csv', gen(60, 180)), null, t.prices)], 'test', NOW);
+    assert.deepEqual([a!.added, b!.added], [120, 60]);
+    const r = t.db.prepare("SELECT SUM(calls), SUM(billed_micros) FROM invoice_rollup WHERE provider = 'openrouter'").raw().get();
+    assert.deepEqual(r, [180, 18_000]);
+  });
   it('keeps the invoice tables append-only', () => {
     assert.throws(() => t.db.prepare('UPDATE invoice_line SET cost_micros = 0').run(), /append-only/);
     assert.throws(() => t.db.prepare('DELETE FROM invoice_file').run(), /append-only/);
