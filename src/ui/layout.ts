@@ -8,12 +8,15 @@ export const WIDE_FROM = 140; // columns: four panels side by side, more print c
 export const SHORT_BELOW = 30; // rows: a shorter ticker
 export const TALL_FROM = 40; // rows: a taller ticker
 export const TINY_BELOW = 20; // rows: no count row under the ticker
+export const COMPACT_BELOW = { rows: 14, columns: 60 }; // smaller: status, print and keys only
 
 export interface Layout {
   readonly width: number;
   /** frame height: terminal rows − 1 */
   readonly height: number;
   readonly narrow: boolean;
+  /** too small for the ticker and panels: status, print and keys only */
+  readonly compact: boolean;
   readonly wide: boolean;
   readonly tickerBars: number;
   readonly tickerCounts: boolean;
@@ -28,8 +31,9 @@ export interface Layout {
 }
 
 export function layoutFor(columns: number, rows: number, notice: boolean): Layout {
-  const width = Math.max(40, columns);
-  const height = Math.max(10, rows - 1);
+  const width = Math.max(20, columns);
+  const height = Math.max(3, rows - 1);
+  const compact = rows < COMPACT_BELOW.rows || columns < COMPACT_BELOW.columns;
   const narrow = width < NARROW_BELOW;
   const wide = width >= WIDE_FROM;
   const tickerBars = rows < TINY_BELOW ? 2 : rows < SHORT_BELOW ? 4 : rows >= TALL_FROM ? 8 : 6;
@@ -38,11 +42,12 @@ export function layoutFor(columns: number, rows: number, notice: boolean): Layou
   const sideWidth = narrow ? 22 : wide ? 30 : 26;
   const panelHeight = rows < TINY_BELOW ? 3 : wide ? 4 : 5;
   // status + ticker + panels + print header + footer (+ notice)
-  const fixed = 1 + tickerHeight + panelHeight + 1 + 1 + (notice ? 1 : 0);
+  const fixed = compact ? 3 + (notice ? 1 : 0) : 1 + tickerHeight + panelHeight + 1 + 1 + (notice ? 1 : 0);
   return {
     width,
     height,
     narrow,
+    compact,
     wide,
     tickerBars,
     tickerCounts,

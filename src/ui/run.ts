@@ -49,6 +49,7 @@ function precheck(path: string): void {
 export async function runScreen(a: ReadArgs): Promise<number> {
   let ctx = makeContext(a);
   if (a.demo) {
+    process.stderr.write('tape: writing a demo tape (this month so far) and starting live traffic…\n');
     const demo = await startDemoTape(ctx, { seed: a.seed });
     onShutdown(() => demo.stop());
     ctx = makeContext({ ...a, db: demo.path });

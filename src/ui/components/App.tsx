@@ -87,8 +87,12 @@ export function App(p: AppProps) {
     body = (
       <Box flexDirection="column" height={bodyHeight}>
         {snap.notice ? <Lines lines={[t.error(snap.notice)]} width={layout.width} /> : null}
-        <Ticker buckets={snap.buckets} now={snap.now} windowSeconds={snap.windowSeconds} readouts={snap.readouts} layout={layout} theme={t} money={p.money} />
-        <Panels readouts={snap.readouts} top={snap.top} layout={layout} money={p.money} theme={t} />
+        {layout.compact ? null : (
+          <>
+            <Ticker buckets={snap.buckets} now={snap.now} windowSeconds={snap.windowSeconds} readouts={snap.readouts} layout={layout} theme={t} money={p.money} />
+            <Panels readouts={snap.readouts} top={snap.top} layout={layout} money={p.money} theme={t} />
+          </>
+        )}
         <Print
           rows={rows}
           width={layout.width}
