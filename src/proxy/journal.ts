@@ -52,6 +52,36 @@ export function readJournal(path: string): JournalEntry[] {
   return [...open.values()];
 }
 
+/**
+ * When a process started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or null
+ * where there is no /proc (macOS, BSD) or it cannot be read. The command line is no use here:
+ * it names whatever script started the proxy (`bin/tape`, `dist/tape.mjs`, a test runner).
+ */
+function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // the command name (field 2) is in parentheses and may itself hold spaces or ')'
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the process that wrote the lock still runs. A pid alone can be recycled by an
+ * unrelated process after a crash; where the lock records a start time and /proc can tell,
+ * a different start time means the holder is gone. Without /proc, a live pid counts as alive.
+ */
+function holderAlive(pid: number, started: string | undefined): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false; // no such process, or another user's (not a proxy writing our state dir)
+  }
+  const now = started ? startTimeOf(pid) : null;
+  return now === null || now === started;
+}
+
 export class Journal {
   private fd: number;
   private bytes: number;
@@ -68,24 +98,19 @@ export class Journal {
 
   /** One proxy per tape journal: a second one would recover the first one's live calls. */
   private lock(): void {
+    const mine = `${process.pid} ${startTimeOf(process.pid) ?? ''}`.trim();
     try {
-      writeFileSync(this.lockPath, String(process.pid), { flag: 'wx', mode: 0o600 });
+      writeFileSync(this.lockPath, mine, { flag: 'wx', mode: 0o600 });
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const pid = Number(readFileSync(this.lockPath, 'utf8'));
-    let alive = false;
-    try {
-      if (pid > 0 && pid !== process.pid) {
-        process.kill(pid, 0);
-        alive = true;
-      }
-    } catch {
-      alive = false;
+    const [pidText, started] = readFileSync(this.lockPath, 'utf8').trim().split(' ');
+    const pid = Number(pidText);
+    if (pid > 0 && pid !== process.pid && holderAlive(pid, started)) {
+      throw new TapeError(`another tape proxy (pid ${pid}) is already writing this tape; stop it first, or use another --db`, ExitCode.unwritable);
     }
-    if (alive) throw new TapeError(`another tape proxy (pid ${pid}) is already writing this tape; stop it first, or use another --db`, ExitCode.unwritable);
-    writeFileSync(this.lockPath, String(process.pid), { mode: 0o600 });
+    writeFileSync(this.lockPath, mine, { mode: 0o600 });
   }
 
   private write(line: string): void {

@@ -50,9 +50,15 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-/** Paths that do not bill (listings, token counts) are forwarded without a row. */
-function billable(method: string | undefined, providerPath: string): boolean {
-  return method === 'POST' && !/count_?tokens/i.test(providerPath);
+/**
+ * Calls that are not model calls are forwarded without a row: reads (GET, HEAD...), token
+ * counting, moderation (free), and file, upload and batch management (a batch is billed
+ * when it runs, not through this proxy).
+ */
+const NOT_BILLED = /count_?tokens|\/(?:batches|files|uploads|moderations)(?:\/|$|\?)/i;
+
+export function billable(method: string | undefined, providerPath: string): boolean {
+  return method === 'POST' && !NOT_BILLED.test(providerPath);
 }
 
 function recoverJournal(journal: Journal, writer: TapeWriter, priceVersion: string): number {

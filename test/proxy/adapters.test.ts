@@ -8,6 +8,7 @@ import type { Observed } from '../../src/proxy/adapters/types.js';
 import { parseTarget, resolveUpstreams } from '../../src/proxy/route.js';
 import { upstreamRequestHeaders, clientResponseHeaders } from '../../src/proxy/headers.js';
 import { envLines } from '../../src/proxy/env.js';
+import { billable } from '../../src/proxy/server.js';
 import { flagNames } from '../../src/tape/row.js';
 
 describe('the Anthropic adapter', () => {
@@ -129,6 +130,12 @@ describe('routing', () => {
     const out = upstreamRequestHeaders(['Host', 'a', 'Connection', 'close, X-Foo', 'X-Foo', '1', 'TE', 'trailers', 'x-tape-project', 'p', 'Authorization', 'k'], 'up:1');
     assert.deepEqual(out, ['Authorization', 'k', 'Host', 'up:1']);
     assert.deepEqual(clientResponseHeaders(['Transfer-Encoding', 'chunked', 'Keep-Alive', 'timeout=5', 'request-id', 'r']), ['request-id', 'r']);
+  });
+
+  it('records model calls and forwards the rest without a row', () => {
+    for (const p of ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1beta/models/g:generateContent', '/v1/audio/transcriptions']) assert.equal(billable('POST', p), true, p);
+    for (const p of ['/v1/messages/count_tokens', '/v1beta/models/g:countTokens', '/v1/messages/batches', '/v1/files', '/v1/moderations', '/v1/batches/b_1/cancel']) assert.equal(billable('POST', p), false, p);
+    assert.equal(billable('GET', '/v1/models'), false);
   });
 
   it('prints environment lines for the three SDKs', () => {
