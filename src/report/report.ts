@@ -1,9 +1,10 @@
 import type { Db } from '../tape/db.js';
 import { microsToUsd } from '../pricing/micros.js';
-import { compileFilter, type RowFilter } from '../tape/filter.js';
+import type { RowFilter } from '../tape/filter.js';
+import { localRollup, type RollupGroup, type RollupGroupRow } from '../tape/report-rows.js';
 
 export type ReportBy = 'day' | 'week' | 'month';
-export type ReportGroup = 'project' | 'model' | 'provider';
+export type ReportGroup = RollupGroup;
 
 export interface ReportRow {
   period: string;
@@ -49,36 +50,41 @@ export function periodLabel(hourMs: number, by: ReportBy, offset: (ms: number) =
   return local.toISOString().slice(0, 10);
 }
 
+/** The whole hours a report over [since, until) reads: since rounded down, until up, to the hour. */
+export function reportHours(since: number, until: number): [number, number] {
+  return [Math.floor(since / HOUR) * HOUR, Math.ceil(until / HOUR) * HOUR];
+}
+
 /**
- * Cost, calls, tokens, errors and unpriced calls per period and group over [since, until),
- * read from the hourly rollup (whole hours: since is rounded down, until up, to the hour).
+ * Cost, calls, tokens, errors and unpriced calls per period and group, from hourly sums (local
+ * rollup or central rollup: the same rows, the same report). Sorted by period, then cost
+ * (highest first), then group.
  */
-export function buildReport(db: Db, since: number, until: number, by: ReportBy, group: ReportGroup, tz: string, filter: RowFilter = {}): ReportRow[] {
-  const f = compileFilter(filter);
-  const lo = Math.floor(since / HOUR) * HOUR;
-  const hi = Math.ceil(until / HOUR) * HOUR;
-  const stmt = db.prepare(`SELECT hour, ${group} AS grp, SUM(cost_micros) AS cost, SUM(calls) AS calls, SUM(unpriced_calls) AS unpriced,
-      SUM(error_calls) AS errors, SUM(flagged_calls) AS flagged, SUM(input_tok) AS input, SUM(output_tok) AS output,
-      SUM(cached_tok) AS cached, SUM(cache_write_tok) AS writes
-    FROM rollup_hour WHERE hour >= ? AND hour < ? AND ${f.sql} GROUP BY hour, grp ORDER BY hour`);
+export function aggregateReport(hours: Iterable<RollupGroupRow>, by: ReportBy, tz: string): ReportRow[] {
   const offset = zoneOffset(tz);
   const rows = new Map<string, ReportRow>();
-  for (const r of stmt.iterate(lo, hi, ...f.params) as Iterable<Record<string, number> & { grp: string }>) {
-    const period = periodLabel(r.hour!, by, offset);
+  for (const r of hours) {
+    const period = periodLabel(r.hour, by, offset);
     const key = `${period}\u0000${r.grp}`;
     let row = rows.get(key);
     if (!row) rows.set(key, (row = { period, group: r.grp, cost_micros: 0, calls: 0, unpriced_calls: 0, error_calls: 0, flagged_calls: 0, input_tok: 0, output_tok: 0, cached_tok: 0, cache_write_tok: 0 }));
-    row.cost_micros += r.cost!;
-    row.calls += r.calls!;
-    row.unpriced_calls += r.unpriced!;
-    row.error_calls += r.errors!;
-    row.flagged_calls += r.flagged!;
-    row.input_tok += r.input!;
-    row.output_tok += r.output!;
-    row.cached_tok += r.cached!;
-    row.cache_write_tok += r.writes!;
+    row.cost_micros += r.cost;
+    row.calls += r.calls;
+    row.unpriced_calls += r.unpriced;
+    row.error_calls += r.errors;
+    row.flagged_calls += r.flagged;
+    row.input_tok += r.input;
+    row.output_tok += r.output;
+    row.cached_tok += r.cached;
+    row.cache_write_tok += r.writes;
   }
-  return [...rows.values()].sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : b.cost_micros - a.cost_micros || (a.group < b.group ? -1 : 1)));
+  return [...rows.values()].sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : b.cost_micros - a.cost_micros || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0)));
+}
+
+/** The report over a local tape, over [since, until) in whole hours. */
+export function buildReport(db: Db, since: number, until: number, by: ReportBy, group: ReportGroup, tz: string, filter: RowFilter = {}): ReportRow[] {
+  const [lo, hi] = reportHours(since, until);
+  return aggregateReport(localRollup(db, lo, hi, group, filter), by, tz);
 }
 
 const COLS = ['period', 'group', 'cost_usd', 'calls', 'unpriced_calls', 'error_calls', 'flagged_calls', 'input_tok', 'output_tok', 'cached_tok', 'cache_write_tok'] as const;

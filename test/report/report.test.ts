@@ -48,8 +48,22 @@ describe('tape report', () => {
     assert.equal(recs[0]![2], 'cost_usd');
     assert.deepEqual(recs.slice(1).map((r) => [r[0], r[1], r[2], r[4]]), [['2026-12', 'claude-sonnet-4-5-20250929', '3.000000', '0'], ['2026-12', 'gpt-4o', '0.500000', '0'], ['2026-12', 'mystery', '0.000000', '1']]);
   });
+  it('groups and filters by host on a local tape (from the rows: the local rollup has no host)', () => {
+    // on 2026-12-05, after the other tests' ranges
+    t.add([{ ts: DEC2 + 3 * 86_400_000 + 2 * HOUR, project: 'a', cost_micros: 250_000, host: 'other-box' }]);
+    const END = DEC2 + 4 * 86_400_000;
+    const byHost = buildReport(t.db, DEC1, END, 'month', 'host', 'UTC');
+    assert.deepEqual(byHost.map((r) => [r.group, r.cost_micros, r.calls, r.unpriced_calls, r.error_calls]), [
+      [byHost[0]!.group, 3_500_000, 4, 1, 1],
+      ['other-box', 250_000, 1, 0, 0],
+    ]);
+    const one = buildReport(t.db, DEC1, END, 'day', 'project', 'UTC', { host: ['other-*'] });
+    assert.deepEqual(one.map((r) => [r.period, r.group, r.cost_micros, r.calls]), [['2026-12-05', 'a', 250_000, 1]]);
+    const all = buildReport(t.db, DEC1, END, 'day', 'project', 'UTC', { host: ['*'] });
+    assert.deepEqual(all, buildReport(t.db, DEC1, END, 'day', 'project', 'UTC'));
+  });
   it('runs as a command with --json', () => {
-    const r = spawnSync(process.execPath, [BIN, '--db', t.path, 'report', '--since', '2026-12-01', '--until', '2026-12-03', '--group', 'provider', '--json'], { encoding: 'utf8', env: { ...process.env, TAPE_CONFIG: `${t.dir}/none.json` } });
+    const r = spawnSync(process.execPath, [BIN, '--db', t.path, 'report', '--since', '2026-12-01', '--until', '2026-12-03', '--group', 'provider', '--provider', 'anthropic', '--provider', 'openai', '--json'], { encoding: 'utf8', env: { ...process.env, TAPE_CONFIG: `${t.dir}/none.json` } });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => [l.period, l.group, l.cost_micros, l.unpriced_calls]), [['2026-12-01', 'anthropic', 1_000_000, 1], ['2026-12-01', 'openai', 500_000, 0], ['2026-12-02', 'anthropic', 2_000_000, 0]]);

@@ -1,11 +1,13 @@
 import type { CommandModule } from 'yargs';
 import { makeContext, type GlobalArgs } from '../context.js';
 import { openReader } from '../../tape/db.js';
-import { buildReport, reportCsv, reportJson, reportTable, zoneOffset, type ReportBy, type ReportGroup } from '../../report/report.js';
+import { aggregateReport, buildReport, reportHours, reportCsv, reportJson, reportTable, zoneOffset, type ReportBy, type ReportGroup, type ReportRow } from '../../report/report.js';
 import { ExitCode, TapeError } from '../../errors.js';
 import { parseWhen } from '../../time.js';
 import { monthBounds } from '../../readouts/budget.js';
 import { clockFrom, rowFilter } from './read.js';
+import { isPostgresUrl, urlHasPassword } from '../../tape/pg/connect.js';
+import { centralRollup } from '../../tape/pg/report.js';
 
 interface ReportArgs extends GlobalArgs {
   by: ReportBy;
@@ -19,9 +21,10 @@ interface ReportArgs extends GlobalArgs {
   project?: string[];
   model?: string[];
   provider?: string[];
+  host?: string[];
 }
 
-export function runReport(a: ReportArgs): number {
+export async function runReport(a: ReportArgs): Promise<number> {
   const ctx = makeContext(a);
   const now = clockFrom(a.now)();
   const since = a.since !== undefined ? parseWhen(a.since, now) : monthBounds(now).start;
@@ -34,10 +37,19 @@ export function runReport(a: ReportArgs): number {
   } catch {
     throw new TapeError(`--tz: unknown time zone "${a.tz}" (use an IANA name like Europe/Paris, or an offset like +02:00)`, ExitCode.usage);
   }
+  const print = (rows: readonly ReportRow[]) => process.stdout.write(a.json ? reportJson(rows) : a.csv ? reportCsv(rows) : reportTable(rows, a.group));
+  if (isPostgresUrl(ctx.paths.db)) {
+    // the organisation's tape: the central rollup, the same aggregation
+    if (a.db !== undefined && urlHasPassword(a.db)) {
+      process.stderr.write('tape: warning: a password in --db shows in the process list; put it in $PGPASSWORD, ~/.pgpass or $TAPE_DB\n');
+    }
+    const [lo, hi] = reportHours(since, until);
+    print(aggregateReport(await centralRollup(ctx.paths.db, lo, hi, a.group, rowFilter(a), ctx.env), a.by, a.tz));
+    return 0;
+  }
   const db = openReader(ctx.paths.db);
   try {
-    const rows = buildReport(db, since, until, a.by, a.group, a.tz, rowFilter(a));
-    process.stdout.write(a.json ? reportJson(rows) : a.csv ? reportCsv(rows) : reportTable(rows, a.group));
+    print(buildReport(db, since, until, a.by, a.group, a.tz, rowFilter(a)));
   } finally {
     db.close();
   }
@@ -46,11 +58,11 @@ export function runReport(a: ReportArgs): number {
 
 export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
   command: 'report',
-  describe: 'Cost, calls, tokens, errors and unpriced calls by day/week/month and project/model/provider',
+  describe: 'Cost, calls, tokens, errors and unpriced calls by day/week/month and project/model/provider/host (local tape or --db postgres://...)',
   builder: (y) =>
     y
       .option('by', { choices: ['day', 'week', 'month'] as const, default: 'day' as const, describe: 'period' })
-      .option('group', { choices: ['project', 'model', 'provider'] as const, default: 'project' as const, describe: 'one row per' })
+      .option('group', { choices: ['project', 'model', 'provider', 'host'] as const, default: 'project' as const, describe: 'one row per' })
       .option('since', { type: 'string', describe: 'from (ISO-8601 UTC, or a duration ago like 30d); default: start of this month' })
       .option('until', { type: 'string', describe: 'to, exclusive (default: now)' })
       .option('tz', { type: 'string', default: 'UTC', describe: 'time zone for period boundaries (IANA name or +HH:MM)' })
@@ -59,8 +71,9 @@ export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
       .option('project', { type: 'string', array: true, describe: 'only these projects (* globs)' })
       .option('model', { type: 'string', array: true, describe: 'only these models (* globs)' })
       .option('provider', { type: 'string', array: true, describe: 'only these providers (* globs)' })
+      .option('host', { type: 'string', array: true, describe: 'only rows written by these hosts (* globs; on a local tape this sums the rows, not the rollup)' })
       .option('now', { type: 'string', describe: 'pin the clock (ISO-8601)' }) as never,
-  handler: (a) => {
-    process.exitCode = runReport(a);
+  handler: async (a) => {
+    process.exitCode = await runReport(a);
   },
 };
