@@ -38,6 +38,7 @@ export async function runDaemon(a: DaemonArgs): Promise<number> {
       'print-env': false,
       'drain-timeout': 120,
       'min-free-mb': 64,
+      sync: 'normal',
     } as Parameters<typeof runProxy>[0]),
   ];
   if (a.otlp) {
