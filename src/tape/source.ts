@@ -8,7 +8,26 @@ import type { CallRow } from './row.js';
 import type { RowFilter } from './filter.js';
 import type { ReadoutQueryOptions } from './queries.js';
 import type { ReadoutInputs } from '../readouts/types.js';
-import { isPostgresUrl } from './pg/connect.js';
+import { isPostgresUrl, parsePgUrl } from './pg/connect.js';
+import { openSqliteSource } from './sqlite-source.js';
+
+/** A local tape answers at once (so the screen's first frame is drawn from its first read); the central one later. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** The ticker's unit: calls in one time bucket and model, with the longest and the costliest. */
+export interface TickGroup {
+  /** floor(ts / bucketMs) */
+  readonly b: number;
+  readonly model: string;
+  readonly n: number;
+  /** longest duration_ms */
+  readonly d: number;
+  /** costliest cost_micros (null: none priced) */
+  readonly c: number | null;
+}
+
+/** Where the newest rows end: at a cursor (following), or at a pinned moment (`--now`). */
+export type LatestAt = { readonly upTo: number } | { readonly until: number };
 
 export interface SourcePage {
   readonly rows: CallRow[];
@@ -26,23 +45,43 @@ export interface PageBounds {
 }
 
 export interface FollowHandle {
+  /** the cursor reached so far */
+  readonly position: number;
   stop(): void;
+}
+
+export interface FollowEvents {
+  /** a local tape file was deleted or replaced underneath */
+  readonly onReplaced?: (why: 'deleted' | 'replaced') => void;
+  /** reading works again after onError: rows resume from the cursor */
+  readonly onRecovered?: () => void;
 }
 
 export interface TapeSource {
   readonly kind: 'sqlite' | 'postgres';
   /** the path, or the redacted URL: safe to print */
   readonly label: string;
+  /** the tape merges the rows of many boxes: readers show the host */
+  readonly manyHosts: boolean;
+  /** the same tape through another filter, sharing this source's connection (close this one, not the view) */
+  withFilter(filter: RowFilter): TapeSource;
   /** every readout's inputs at `now`, from indexed queries (rollup for long windows) */
-  readoutInputs(now: number, o: ReadoutQueryOptions): Promise<ReadoutInputs>;
+  readoutInputs(now: number, o: ReadoutQueryOptions): Awaitable<ReadoutInputs>;
   /** the cursor of the newest row (0 when the tape is empty) */
-  lastCursor(): Promise<number>;
+  lastCursor(): Awaitable<number>;
+  /**
+   * The newest matching rows, newest first, at most `limit`: up to a cursor (looking back at most
+   * 100,000 rows, so a rare filter stays cheap), or with ts <= until in time order.
+   */
+  latest(limit: number, at: LatestAt): Awaitable<CallRow[]>;
+  /** matching rows with lo < ts <= hi and cursor <= upTo, grouped by (floor(ts / bucketMs), model) */
+  tickGroups(lo: number, hi: number, upTo: number, bucketMs: number): Awaitable<TickGroup[]>;
   /** a cursor at or before the first row with ts >= since */
   cursorBefore(since: number): Promise<number>;
   /** matching rows with after < cursor <= upTo, oldest first, at most `limit` */
   page(after: number, upTo: number, limit: number, bounds?: PageBounds): Promise<SourcePage>;
-  /** delivers matching rows committed after `from`, in order, until stopped */
-  follow(from: number, onRows: (rows: CallRow[]) => void, onError: (err: Error) => void): FollowHandle;
+  /** delivers matching rows committed after `from`, in order, until stopped; retries on its own after onError */
+  follow(from: number, onRows: (rows: CallRow[]) => void, onError: (err: Error) => void, events?: FollowEvents): FollowHandle;
   close(): Promise<void>;
 }
 
@@ -55,12 +94,21 @@ export interface OpenSourceOptions {
   readonly pollMs?: number;
 }
 
-/** `--db`: a postgres:// URL opens the central tape, anything else a local tape file. */
-export async function openTapeSource(db: string, o: OpenSourceOptions = {}): Promise<TapeSource> {
-  if (isPostgresUrl(db)) {
-    const { openPgSource } = await import('./pg/source.js');
-    return openPgSource(db, o);
-  }
-  const { openSqliteSource } = await import('./sqlite-source.js');
+/**
+ * `--db`: a postgres:// URL opens the central tape (a promise: it connects and checks the
+ * schema), anything else a local tape file, at once (a TapeError `noTape` while it does not exist).
+ */
+export function openTapeSource(db: string, o: OpenSourceOptions = {}): Awaitable<TapeSource> {
+  if (isPostgresUrl(db)) return import('./pg/source.js').then(({ openPgSource }) => openPgSource(db, o));
   return openSqliteSource(db, o);
+}
+
+/** How to name a tape on screen: the path, or the URL without its password. */
+export function tapeLabel(db: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (!isPostgresUrl(db)) return db;
+  try {
+    return parsePgUrl(db, env).redacted;
+  } catch {
+    return 'postgres://…';
+  }
 }

@@ -1,24 +1,30 @@
 /**
- * What the screen reads, outside React: one read-only connection, the Tailer, the readout
- * queries, a ring buffer of the newest calls and the ticker's time buckets. Rows are batched
- * here as they commit; the hook (useTape) takes a snapshot on a capped timer, never per row.
- * Readouts come from `TapeQueries.readoutInputs` + `computeReadouts`, exactly as
+ * What the screen reads, outside React: one TapeSource (a local file or the central tape),
+ * following it from a cursor, a ring buffer of the newest calls and the ticker's time buckets.
+ * Rows are batched here as they commit; the hook (useTape) takes a snapshot on a capped timer,
+ * never per row. Readouts come from `source.readoutInputs` + `computeReadouts`, exactly as
  * `tape --json --readouts` prints them.
+ *
+ * A local tape answers synchronously, so each read is applied at once (the first frame is drawn
+ * from the first read, as before); the central tape answers later and the hook is told to draw.
  */
-import type { Db } from '../tape/db.js';
-import { openReader } from '../tape/db.js';
 import type { CallRow } from '../tape/row.js';
-import { compileFilter, type CompiledFilter, type RowFilter } from '../tape/filter.js';
-import { TapeQueries, lastId, type ReadoutQueryOptions } from '../tape/queries.js';
-import { Tailer } from '../tape/tail.js';
+import type { RowFilter } from '../tape/filter.js';
+import type { ReadoutQueryOptions } from '../tape/queries.js';
+import { openTapeSource, tapeLabel, type Awaitable, type FollowHandle, type TapeSource, type TickGroup } from '../tape/source.js';
 import { computeReadouts, type ReadoutSettings, type Readouts, type TopEntry } from '../readouts/index.js';
 import { TapeError, ExitCode } from '../errors.js';
 import { Ring } from './ring.js';
 import { BUCKET_MS, type TickBucket } from './ticker-model.js';
 import { familyOf } from './theme.js';
+import { whenReady, backoff } from './awaitable.js';
 
 export interface FeedOptions {
+  /** the tape file, or a postgres:// URL */
   readonly path: string;
+  /** the source, when the caller opened it already (checked before the screen opens) */
+  readonly source?: TapeSource;
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** the command line's filter */
   readonly filter: RowFilter;
   readonly query: ReadoutQueryOptions;
@@ -27,22 +33,27 @@ export interface FeedOptions {
   /** follow new rows (false with --now: the tape as it stood then) */
   readonly follow: boolean;
   readonly ringSize?: number;
+  /** the fallback poll when nothing wakes the reader, ms */
   readonly pollMs?: number;
   /** readout ticks between top-n refreshes (1 tick = 1 s on screen) */
   readonly topEveryTicks?: number;
 }
 
 export interface FeedEvents {
-  /** rows arrived (the hook decides when to draw them) */
-  onRows?: () => void;
+  /** rows or a read arrived (the hook decides when to draw them) */
+  onChange?: () => void;
+  /** the tape cannot be read at all (not a tape, refused) */
+  onFatal?: (err: Error) => void;
 }
 
 export interface FeedSnapshot {
-  /** waiting: no tape file yet (waitingWhy says what was tried) */
-  readonly phase: 'waiting' | 'live';
+  /** waiting: no tape yet (waitingWhy says what was tried); loading: the first read is on its way */
+  readonly phase: 'waiting' | 'loading' | 'live';
   readonly waitingWhy: string | null;
-  /** the tape file was replaced or deleted, or reading failed */
+  /** the tape file was replaced or deleted, or reading failed (and is retried) */
   readonly notice: string | null;
+  /** the path, or the URL without its password */
+  readonly label: string;
   readonly now: number;
   /** newest first, at most ringSize */
   readonly rows: readonly CallRow[];
@@ -50,6 +61,8 @@ export interface FeedSnapshot {
   readonly arrived: number;
   /** the tape holds no call at all */
   readonly empty: boolean;
+  /** rows come from more than one box (the central tape always): show the host */
+  readonly manyHosts: boolean;
   readonly buckets: readonly TickBucket[];
   readonly readouts: Readouts | null;
   /** the top-n, refreshed every 5 s */
@@ -65,32 +78,40 @@ export function mergeFilter(base: RowFilter, extra: RowFilter | null): RowFilter
   return extra ? { ...base, ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v && v.length)) } : base;
 }
 
-interface GroupRow {
-  b: number;
-  model: string;
-  n: number;
-  d: number;
-  c: number | null;
-}
-
 export class TapeFeed {
   private readonly o: FeedOptions;
-  private db: Db | null = null;
-  private tailer: Tailer | null = null;
-  private queries: TapeQueries | null = null;
-  private compiled: CompiledFilter;
+  private base: TapeSource | null = null;
+  /** the base source through the current filter */
+  private source: TapeSource | null = null;
+  private opening = false;
+  private openAttempt = 0;
+  private nextOpenAt = 0;
+  private handle: FollowHandle | null = null;
   private filter: RowFilter;
   private readonly ring: Ring<CallRow>;
   private buckets = new Map<number, TickBucket>();
+  /** rows that arrived while the buckets are being re-read (added on top when they land) */
+  private pendingBuckets: CallRow[] | null = null;
   private arrived = 0;
   private empty = true;
+  private loading = false;
+  private firstHost: string | null = null;
+  private hostsSeen = 1;
   private readouts: Readouts | null = null;
+  /** the reload whose readouts are being read (one read in flight at a time), else -1 */
+  private readoutsGen = -1;
   private top: readonly TopEntry[] = [];
   private ticks = 0;
   private notice: string | null = null;
+  /** a read failure notice goes when reading works again; a replaced-file notice stays */
+  private noticeIsFailure = false;
   private waitingWhy: string | null = null;
   private windowSeconds: number;
+  private readonly label: string;
+  /** bumped on every reload: reads answered for an older one are dropped */
+  private gen = 0;
   private seq = 0;
+  private stopped = false;
   /** something changed since the last snapshot */
   dirty = true;
   readonly events: FeedEvents = {};
@@ -98,30 +119,87 @@ export class TapeFeed {
   constructor(o: FeedOptions) {
     this.o = o;
     this.filter = o.filter;
-    this.compiled = compileFilter(o.filter);
     this.ring = new Ring(o.ringSize ?? 256);
     this.windowSeconds = o.query.windowSeconds;
+    if (o.source) this.base = o.source;
+    this.label = o.source?.label ?? tapeLabel(o.path, o.env);
   }
 
   get isOpen(): boolean {
-    return this.db !== null;
+    return this.source !== null;
   }
 
-  /** Opens the tape when it exists; false (and a reason) while there is none yet. */
+  private changed(): void {
+    this.dirty = true;
+    this.events.onChange?.();
+  }
+
+  private failed(err: Error): void {
+    if (this.stopped) return;
+    if (this.notice && !this.noticeIsFailure) return; // the file was replaced: that says more
+    this.notice = `reading the tape failed: ${err.message}; retrying, showing what was read`;
+    this.noticeIsFailure = true;
+    this.changed();
+  }
+
+  private recovered(): void {
+    if (!this.noticeIsFailure) return;
+    this.notice = null;
+    this.noticeIsFailure = false;
+    this.changed();
+  }
+
+  /**
+   * Opens the tape when it can; false (and a reason) while there is none yet or it cannot be
+   * reached (tried again with backoff). A tape that can never be read throws (or, when it
+   * answers later, goes to events.onFatal).
+   */
   tryOpen(): boolean {
-    if (this.db) return true;
+    if (this.source) return true;
+    if (this.base) {
+      this.attach(this.base);
+      return true;
+    }
+    if (this.opening || performance.now() < this.nextOpenAt) return false;
+    let opened: Awaitable<TapeSource>;
     try {
-      this.db = openReader(this.o.path);
+      opened = openTapeSource(this.o.path, { env: this.o.env, pollMs: this.o.pollMs });
     } catch (err) {
-      if (err instanceof TapeError && err.exitCode === ExitCode.noTape) {
-        this.waitingWhy = err.message;
-        return false;
-      }
+      if (this.waitFor(err)) return false;
       throw err;
     }
-    this.waitingWhy = null;
-    this.reload();
+    this.opening = true;
+    whenReady(
+      opened,
+      (src) => {
+        this.opening = false;
+        if (this.stopped) return void src.close();
+        this.base = src;
+        this.attach(src);
+        this.changed();
+      },
+      (err) => {
+        this.opening = false;
+        if (this.stopped) return;
+        if (this.waitFor(err)) return this.changed();
+        this.events.onFatal?.(err);
+      },
+    );
+    return this.source !== null;
+  }
+
+  /** No tape yet, or the server cannot be reached: wait (with backoff) and say why. */
+  private waitFor(err: unknown): boolean {
+    if (!(err instanceof TapeError) || (err.exitCode !== ExitCode.noTape && err.exitCode !== ExitCode.unavailable)) return false;
+    this.waitingWhy = err.message;
+    if (err.exitCode === ExitCode.unavailable) this.nextOpenAt = performance.now() + backoff(this.openAttempt++);
     return true;
+  }
+
+  private attach(src: TapeSource): void {
+    this.waitingWhy = null;
+    this.source = src.withFilter(this.filter);
+    this.reload();
   }
 
   private query(): ReadoutQueryOptions {
@@ -130,51 +208,93 @@ export class TapeFeed {
 
   /** Reads the visible state afresh (start, and a new filter): bounded reads, then follows. */
   private reload(): void {
-    const db = this.db!;
-    this.tailer?.stop();
-    this.tailer = null;
-    this.queries = new TapeQueries(db, this.filter);
-    this.compiled = compileFilter(this.filter);
+    const src = this.source!;
+    const gen = ++this.gen;
+    this.handle?.stop();
+    this.handle = null;
+    this.loading = true;
+    this.pendingBuckets = null;
     const now = this.o.clock();
-    const pos = lastId(db);
-    this.empty = pos === 0;
-    this.ring.clear();
-    const f = this.compiled;
-    const recent = this.o.follow
-      ? db.prepare(`SELECT * FROM tape WHERE id > ? AND id <= ? AND ${f.sql} ORDER BY id DESC LIMIT ?`).all(Math.max(0, pos - 100_000), pos, ...f.params, this.ring.capacity)
-      : db.prepare(`SELECT * FROM tape WHERE ts <= ? AND ${f.sql} ORDER BY ts DESC, id DESC LIMIT ?`).all(now, ...f.params, this.ring.capacity);
-    for (let i = recent.length - 1; i >= 0; i--) this.ring.push(recent[i] as CallRow);
-    this.rebuildBuckets(now, pos);
-    this.computeReadouts(true);
-    if (this.o.follow) {
-      this.tailer = new Tailer(db, {
-        path: this.o.path,
-        fromId: pos,
-        filter: this.filter,
-        pollMs: this.o.pollMs,
-        onRows: (rows) => this.onRows(rows),
-        onReplaced: (why) => {
-          this.notice = `the tape file was ${why} underneath: showing what was read; restart tape to read ${why === 'deleted' ? 'a new tape' : 'the new file'}`;
-          this.dirty = true;
-        },
-        onError: (err) => {
-          this.notice = `reading the tape failed: ${err.message}`;
-          this.dirty = true;
-        },
-      }).start();
-    }
+    const fail = (err: Error) => {
+      if (gen !== this.gen) return;
+      this.failed(err);
+      this.loading = false;
+      this.retryAt = performance.now() + backoff(this.retries++); // read again on a later tick
+    };
+    this.retryAt = null;
+    whenReady(
+      src.lastCursor(),
+      (pos) => {
+        if (gen !== this.gen) return;
+        const latest = src.latest(this.ring.capacity, this.o.follow ? { upTo: pos } : { until: now });
+        whenReady(
+          latest,
+          (rows) => {
+            if (gen !== this.gen) return;
+            this.ring.clear();
+            this.firstHost = null;
+            this.hostsSeen = 1;
+            for (let i = rows.length - 1; i >= 0; i--) this.push(rows[i]!);
+            this.empty = pos === 0;
+            this.loading = false;
+            this.retries = 0;
+            this.rebuildBuckets(now, pos);
+            this.computeReadouts(true);
+            if (this.o.follow) this.startFollowing(src, pos, gen);
+            this.changed();
+          },
+          fail,
+        );
+      },
+      fail,
+    );
     this.dirty = true;
   }
 
+  /** a reload failed (the central tape is unreachable): a tick after this moment reads again */
+  private retryAt: number | null = null;
+  private retries = 0;
+
+  private startFollowing(src: TapeSource, pos: number, gen: number): void {
+    this.handle = src.follow(
+      pos,
+      (rows) => gen === this.gen && this.onRows(rows),
+      (err) => gen === this.gen && this.failed(err),
+      {
+        onReplaced: (why) => {
+          this.notice = `the tape file was ${why} underneath: showing what was read; restart tape to read ${why === 'deleted' ? 'a new tape' : 'the new file'}`;
+          this.noticeIsFailure = false;
+          this.changed();
+        },
+        onRecovered: () => gen === this.gen && this.recovered(),
+      },
+    );
+  }
+
   /** The ticker's buckets over the window, from one grouped read through the ts index. */
-  private rebuildBuckets(now: number, upToId: number): void {
-    const f = this.compiled;
+  private rebuildBuckets(now: number, upTo: number): void {
+    const src = this.source!;
+    const gen = this.gen;
     const lo = now - this.windowSeconds * 1000;
     const hi = this.o.follow ? Number.MAX_SAFE_INTEGER : now;
-    const rows = this.db!.prepare(`SELECT ts / ${BUCKET_MS} AS b, model, COUNT(*) AS n, MAX(duration_ms) AS d, MAX(cost_micros) AS c
-      FROM tape WHERE ts > ? AND ts <= ? AND id <= ? AND ${f.sql} GROUP BY b, model`).all(lo, hi, upToId, ...f.params) as GroupRow[];
-    this.buckets = new Map();
-    for (const g of rows) this.addToBucket(g.b, g.n, g.d, g.c, g.model);
+    this.pendingBuckets = [];
+    whenReady(
+      src.tickGroups(lo, hi, upTo, BUCKET_MS),
+      (groups: TickGroup[]) => {
+        if (gen !== this.gen) return;
+        const since = this.pendingBuckets ?? [];
+        this.pendingBuckets = null;
+        this.buckets = new Map();
+        for (const g of groups) this.addToBucket(g.b, g.n, g.d, g.c, g.model);
+        const from = this.o.clock() - this.windowSeconds * 1000;
+        for (const r of since) if (r.ts > from) this.addToBucket(Math.floor(r.ts / BUCKET_MS), 1, r.duration_ms, r.cost_micros, r.model);
+        this.changed();
+      },
+      (err) => {
+        this.pendingBuckets = null;
+        this.failed(err);
+      },
+    );
   }
 
   private addToBucket(i: number, n: number, durMs: number, cost: number | null, model: string): void {
@@ -196,48 +316,86 @@ export class TapeFeed {
     });
   }
 
+  private push(r: CallRow): void {
+    this.ring.push(r);
+    if (this.hostsSeen > 1) return;
+    if (this.firstHost === null) this.firstHost = r.host;
+    else if (r.host !== this.firstHost) this.hostsSeen = 2;
+  }
+
   private onRows(rows: readonly CallRow[]): void {
     const from = this.o.clock() - this.windowSeconds * 1000;
     for (const r of rows) {
-      this.ring.push(r);
+      this.push(r);
       if (r.ts > from) this.addToBucket(Math.floor(r.ts / BUCKET_MS), 1, r.duration_ms, r.cost_micros, r.model);
     }
+    this.pendingBuckets?.push(...rows);
     this.arrived += rows.length;
     this.empty = false;
-    this.dirty = true;
-    this.events.onRows?.();
+    this.recovered();
+    this.changed();
   }
 
   private computeReadouts(refreshTop: boolean): void {
-    if (!this.queries) return;
+    const src = this.source;
+    const gen = this.gen;
+    if (!src || this.readoutsGen === gen) return;
+    this.readoutsGen = gen;
+    const done = () => {
+      if (this.readoutsGen === gen) this.readoutsGen = -1;
+      return gen === this.gen && !this.stopped;
+    };
+    let inputs;
     try {
-      this.readouts = computeReadouts(this.queries.readoutInputs(this.o.clock(), this.query()), this.o.settings);
-      if (refreshTop) this.top = this.readouts.top;
+      inputs = src.readoutInputs(this.o.clock(), this.query());
     } catch (err) {
-      this.notice = `reading the tape failed: ${(err as Error).message}`;
+      done();
+      this.failed(err as Error);
+      return;
     }
-    this.dirty = true;
+    whenReady(
+      inputs,
+      (i) => {
+        if (!done()) return;
+        this.readouts = computeReadouts(i, this.o.settings);
+        if (refreshTop) this.top = this.readouts.top;
+        this.recovered();
+        this.changed();
+      },
+      (err) => {
+        if (done()) this.failed(err);
+      },
+    );
   }
 
   /** Once a second: the clock moves, old buckets fall off, readouts are read (top every 5th). */
   tick(): void {
-    if (!this.db) {
+    if (!this.source) {
       this.tryOpen();
       this.dirty = true;
+      return;
+    }
+    if (this.retryAt !== null) {
+      if (!this.loading && performance.now() >= this.retryAt) this.reload();
       return;
     }
     this.ticks++;
     const edge = Math.floor((this.o.clock() - this.windowSeconds * 1000) / BUCKET_MS);
     for (const i of this.buckets.keys()) if (i < edge) this.buckets.delete(i);
     this.computeReadouts(this.ticks % (this.o.topEveryTicks ?? 5) === 0);
+    this.dirty = true;
   }
 
   setWindow(seconds: number): void {
     if (seconds === this.windowSeconds) return;
     const wider = seconds > this.windowSeconds;
     this.windowSeconds = seconds;
-    if (!this.db) return;
-    if (wider) this.rebuildBuckets(this.o.clock(), this.tailer?.position ?? lastId(this.db));
+    if (!this.source || this.loading) return;
+    if (wider) {
+      const upTo = this.handle?.position;
+      if (upTo !== undefined) this.rebuildBuckets(this.o.clock(), upTo);
+      else whenReady(this.source.lastCursor(), (pos) => this.rebuildBuckets(this.o.clock(), pos), (err) => this.failed(err));
+    }
     this.computeReadouts(false);
   }
 
@@ -246,7 +404,10 @@ export class TapeFeed {
     const next = mergeFilter(this.o.filter, extra);
     if (JSON.stringify(next) === JSON.stringify(this.filter)) return;
     this.filter = next;
-    if (this.db) this.reload();
+    if (this.base && this.source) {
+      this.source = this.base.withFilter(next);
+      this.reload();
+    }
     this.dirty = true;
   }
 
@@ -258,13 +419,15 @@ export class TapeFeed {
     const buckets = Array.from(this.buckets.values());
     for (const b of buckets) if (b.i >= recent && b.i * BUCKET_MS <= now) n10 += b.n;
     return {
-      phase: this.db ? 'live' : 'waiting',
+      phase: !this.source ? 'waiting' : this.loading && this.ring.size === 0 ? 'loading' : 'live',
       waitingWhy: this.waitingWhy,
       notice: this.notice,
+      label: this.base?.label ?? this.label,
       now,
       rows: this.ring.newest(),
       arrived: this.arrived,
       empty: this.empty,
+      manyHosts: (this.base?.manyHosts ?? false) || this.hostsSeen > 1,
       buckets,
       readouts: this.readouts,
       top: this.top,
@@ -276,9 +439,12 @@ export class TapeFeed {
   }
 
   stop(): void {
-    this.tailer?.stop();
-    this.tailer = null;
-    this.db?.close();
-    this.db = null;
+    this.stopped = true;
+    this.gen++;
+    this.handle?.stop();
+    this.handle = null;
+    void this.base?.close();
+    this.base = null;
+    this.source = null;
   }
 }

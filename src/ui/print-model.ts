@@ -41,13 +41,13 @@ export function flagText(bits: number, width: number): string {
   return names.length > 1 ? `${names[0]!.slice(0, Math.max(1, width - 1))}+` : names[0]!.slice(0, width);
 }
 
-/** Columns for a width: fixed ones first, project/model/flags share the rest. */
-export function printColumns(width: number): Column[] {
+/** Columns for a width: fixed ones first, project/model/flags share the rest; the host always when rows come from many boxes. */
+export function printColumns(width: number, host = false): Column[] {
   const wide = width >= 140;
   const mid = width >= 100;
   const c = (key: Column['key'], title: string, w: number, align: Column['align'] = 'left'): Column => ({ key, title, width: w, align });
   const fixed: Column[] = [c('time', 'time', 13), c('in', 'in', 5, 'right'), c('out', 'out', 5, 'right'), c('cached', 'cache', 5, 'right'), c('dur', 'dur', 5, 'right'), c('cost', 'cost', 9, 'right'), c('status', 'st', 3)];
-  const extra: Column[] = wide ? [c('provider', 'provider', 9), c('host', 'host', 10)] : [];
+  const extra: Column[] = wide ? [c('provider', 'provider', 9), c('host', 'host', 10)] : host ? [c('host', 'host', mid ? 10 : 7)] : [];
   const cols = fixed.length + extra.length + 3;
   const used = 1 + [...fixed, ...extra].reduce((s, x) => s + x.width, 0) + cols - 1;
   const rest = Math.max(12, width - used);

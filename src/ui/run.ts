@@ -1,6 +1,7 @@
 /**
- * `tape` in a terminal: the live screen. Wiring only: context, demo tape, the alternate screen
- * (restored on exit, on SIGTERM/SIGINT and on a crash), and Ink.
+ * `tape` in a terminal: the live screen, over a local tape or the central one (`--db
+ * postgres://...`). Wiring only: context, demo tape, the alternate screen (restored on exit, on
+ * SIGTERM/SIGINT and on a crash), and Ink.
  */
 import { createElement } from 'react';
 import { render } from 'ink';
@@ -9,7 +10,8 @@ import { clockFrom, readoutSetup, rowFilter } from '../cli/commands/read.js';
 import { makeContext } from '../cli/context.js';
 import { startDemoTape } from '../cli/demo-tape.js';
 import { onShutdown, untilStopped } from '../cli/lifecycle.js';
-import { openReader } from '../tape/db.js';
+import { openTapeSource, type TapeSource } from '../tape/source.js';
+import { isPostgresUrl, urlHasPassword } from '../tape/pg/connect.js';
 import { TapeError, ExitCode } from '../errors.js';
 import { App } from './components/App.js';
 import { Money } from './format.js';
@@ -36,12 +38,16 @@ export function alternateScreen(out: NodeJS.WriteStream): () => void {
   return leave;
 }
 
-/** A tape that exists but cannot be read (not a tape, newer schema) fails before the screen opens. */
-function precheck(path: string): void {
+/**
+ * Opens the tape before the screen: one that cannot be read (not a tape, newer schema, refused
+ * login, no central schema) fails here with its one-line error. One that is not there yet (no
+ * file, the server down) opens the screen anyway, which waits for it and says why.
+ */
+async function precheck(db: string, env: Readonly<Record<string, string | undefined>>): Promise<TapeSource | undefined> {
   try {
-    openReader(path).close();
+    return await openTapeSource(db, { env });
   } catch (err) {
-    if (err instanceof TapeError && err.exitCode === ExitCode.noTape) return; // the screen waits for it
+    if (err instanceof TapeError && (err.exitCode === ExitCode.noTape || err.exitCode === ExitCode.unavailable)) return undefined;
     throw err;
   }
 }
@@ -56,7 +62,11 @@ export async function runScreen(a: ReadArgs): Promise<number> {
   }
   const clock = clockFrom(a.now);
   const setup = readoutSetup(ctx, a);
-  precheck(ctx.paths.db);
+  if (isPostgresUrl(ctx.paths.db) && a.db !== undefined && urlHasPassword(ctx.paths.db)) {
+    process.stderr.write('tape: warning: a password in --db shows in the process list; put it in $PGPASSWORD, ~/.pgpass or $TAPE_DB\n');
+  }
+  const source = await precheck(ctx.paths.db, ctx.env);
+  if (source) onShutdown(() => source.close());
   const money = new Money(a.currency ?? ctx.config.currency, a.fx ?? ctx.config.fx);
   const theme = themeFromEnv(process.env);
   const prices = priceInfo(ctx.prices().version, ctx.paths.state);
@@ -69,6 +79,8 @@ export async function runScreen(a: ReadArgs): Promise<number> {
     createElement(App, {
       tape: {
         path: ctx.paths.db,
+        source,
+        env: ctx.env,
         filter: rowFilter(a),
         query: setup.query,
         settings: setup.settings,

@@ -1,5 +1,5 @@
 /**
- * The one hook that talks to the tape: it owns a TapeFeed (connection, Tailer, queries, ring
+ * The one hook that talks to the tape: it owns a TapeFeed (a TapeSource following its cursor, ring
  * buffer) and pushes snapshots to React on a capped schedule, never one update per row: the
  * first rows after a quiet spell are drawn at once (a new call shows within a frame), then at most
  * every `frameMs` (10 Hz), or every `busyFrameMs` (5 Hz) while more than `busyRate` calls a second
@@ -19,7 +19,7 @@ export interface UseTapeOptions extends FeedOptions {
   readonly busyRate?: number;
   /** readouts and the clock, ms (default 1000) */
   readonly tickMs?: number;
-  /** called when the tape cannot be read at all (e.g. not a tape) */
+  /** called when the tape cannot be read at all (e.g. not a tape, refused by the server) */
   readonly onFatal?: (err: Error) => void;
 }
 
@@ -64,7 +64,9 @@ export function useTape(o: UseTapeOptions): TapeView {
       const gap = busy ? (o.busyFrameMs ?? 200) : (o.frameMs ?? 100);
       timer = setTimeout(push, Math.max(0, last + gap - performance.now()));
     };
-    feed.events.onRows = schedule;
+    feed.events.onChange = schedule;
+    feed.events.onFatal = (err) => o.onFatal?.(err);
+    schedule(); // a read that landed before this effect ran
     const tick = setInterval(() => {
       try {
         feed.tick();
@@ -77,7 +79,8 @@ export function useTape(o: UseTapeOptions): TapeView {
       stopped = true;
       if (timer) clearTimeout(timer);
       clearInterval(tick);
-      feed.events.onRows = undefined;
+      feed.events.onChange = undefined;
+      feed.events.onFatal = undefined;
       feed.stop();
     };
     // the feed lives as long as the screen

@@ -150,8 +150,8 @@ export const readCommand: CommandModule<GlobalArgs, ReadArgs> = {
       process.exitCode = await streamCommand(a, 'json');
       return;
     }
-    // the screen reads local tapes only for now: the central tape streams in plain mode
-    if (process.stdout.isTTY && process.stdin.isTTY && !isPostgresUrl(a.db ?? process.env.TAPE_DB)) {
+    // the screen reads a local tape or the central one (--db postgres://...) alike
+    if (process.stdout.isTTY && process.stdin.isTTY) {
       const { runScreen } = await import('../../ui/run.js');
       process.exitCode = await runScreen(a);
       return;

@@ -79,7 +79,9 @@ export function App(p: AppProps) {
     const emptyText =
       snap.phase === 'waiting'
         ? `waiting for the tape: ${snap.waitingWhy ?? ''}`
-        : snap.empty
+        : snap.phase === 'loading'
+          ? `reading ${snap.label}…`
+          : snap.empty
           ? 'waiting for the first call'
           : ui.filter
             ? `no calls match ${ui.filter.label} (Esc clears)`
@@ -96,6 +98,7 @@ export function App(p: AppProps) {
         <Print
           rows={rows}
           width={layout.width}
+          host={snap.manyHosts}
           height={layout.printRows + 1}
           style={{ tz: ui.tz, money: p.money, theme: t, block: p.block }}
           selected={ui.paused ? ui.selected : null}
@@ -108,7 +111,7 @@ export function App(p: AppProps) {
   return (
     <Box flexDirection="column" width={layout.width} height={layout.height}>
       <StatusLine
-        path={p.tape.path}
+        path={snap.label}
         callsPerSec={snap.callsPerSec}
         unpriced={snap.readouts ? snap.readouts.unpriced_calls : null}
         prices={p.prices}

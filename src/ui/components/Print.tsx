@@ -7,6 +7,8 @@ import { Lines } from './Lines.js';
 export interface PrintProps {
   readonly rows: readonly CallRow[];
   readonly width: number;
+  /** show the host column (rows from many boxes) at any width */
+  readonly host: boolean;
   /** lines available, header included */
   readonly height: number;
   readonly style: LineStyle;
@@ -19,8 +21,8 @@ export interface PrintProps {
 }
 
 /** Time & sales: newest call on top, one line each; while paused the selection scrolls. */
-export function Print({ rows, width, height, style, selected, pausedArrivals, emptyText }: PrintProps) {
-  const cols = useMemo(() => printColumns(width), [width]);
+export function Print({ rows, width, host, height, style, selected, pausedArrivals, emptyText }: PrintProps) {
+  const cols = useMemo(() => printColumns(width, host), [width, host]);
   const lines: string[] = [printHeader(cols, style.theme, style.tz)];
   let room = height - 1;
   if (pausedArrivals !== null) {
