@@ -100,6 +100,7 @@ export class TapeFeed {
   private readouts: Readouts | null = null;
   /** the reload whose readouts are being read (one read in flight at a time), else -1 */
   private readoutsGen = -1;
+  private wantTop = false;
   private top: readonly TopEntry[] = [];
   private ticks = 0;
   private notice: string | null = null;
@@ -137,7 +138,7 @@ export class TapeFeed {
   private failed(err: Error): void {
     if (this.stopped) return;
     if (this.notice && !this.noticeIsFailure) return; // the file was replaced: that says more
-    this.notice = `reading the tape failed: ${err.message}; retrying, showing what was read`;
+    this.notice = `reading the tape failed, retrying: ${err.message}`;
     this.noticeIsFailure = true;
     this.changed();
   }
@@ -339,6 +340,8 @@ export class TapeFeed {
   private computeReadouts(refreshTop: boolean): void {
     const src = this.source;
     const gen = this.gen;
+    // a top-n refresh asked for while a read is in flight is served by that read
+    if (refreshTop) this.wantTop = true;
     if (!src || this.readoutsGen === gen) return;
     this.readoutsGen = gen;
     const done = () => {
@@ -358,7 +361,8 @@ export class TapeFeed {
       (i) => {
         if (!done()) return;
         this.readouts = computeReadouts(i, this.o.settings);
-        if (refreshTop) this.top = this.readouts.top;
+        if (this.wantTop) this.top = this.readouts.top;
+        this.wantTop = false;
         this.recovered();
         this.changed();
       },
@@ -380,6 +384,7 @@ export class TapeFeed {
       return;
     }
     this.ticks++;
+    if (this.loading) return; // the reload reads the readouts when its rows are in
     const edge = Math.floor((this.o.clock() - this.windowSeconds * 1000) / BUCKET_MS);
     for (const i of this.buckets.keys()) if (i < edge) this.buckets.delete(i);
     this.computeReadouts(this.ticks % (this.o.topEveryTicks ?? 5) === 0);

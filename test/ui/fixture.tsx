@@ -47,17 +47,17 @@ export function expectedReadouts(path: string, q: ReadoutQueryOptions): Readouts
 export interface Screen {
   frame(): string;
   write(s: string): void;
-  until(text: string | RegExp, what?: string): Promise<string>;
+  until(text: string | RegExp | ((frame: string) => boolean), what?: string): Promise<string>;
   unmount(): void;
   exited: () => boolean;
 }
 
-export function screen(path: string, o: { columns?: number; rows?: number; q?: ReadoutQueryOptions; theme?: AppProps['theme']; follow?: boolean } = {}): Screen {
+export function screen(path: string, o: { columns?: number; rows?: number; q?: ReadoutQueryOptions; theme?: AppProps['theme']; follow?: boolean; pollMs?: number; timeoutMs?: number } = {}): Screen {
   let exited = false;
   const q = o.q ?? query();
   const r = render(
     <App
-      tape={{ path, filter: q.filter ?? {}, query: q, settings: DEFAULT_READOUT_SETTINGS, clock: () => NOW, follow: o.follow ?? true, frameMs: 20, tickMs: 100, pollMs: 20 }}
+      tape={{ path, filter: q.filter ?? {}, query: q, settings: DEFAULT_READOUT_SETTINGS, clock: () => NOW, follow: o.follow ?? true, frameMs: 20, tickMs: 100, pollMs: o.pollMs ?? 20 }}
       prices={{ version: 'genai-prices@0.1.8', fetchedAt: null }}
       money={money}
       theme={o.theme ?? plain}
@@ -74,8 +74,8 @@ export function screen(path: string, o: { columns?: number; rows?: number; q?: R
     until: (text, what) =>
       waitFor(() => {
         const f = frame();
-        return (typeof text === 'string' ? f.includes(text) : text.test(f)) ? f : undefined;
-      }, what ?? `the screen to show ${String(text)}`, 5000),
+        return (typeof text === 'string' ? f.includes(text) : typeof text === 'function' ? text(f) : text.test(f)) ? f : undefined;
+      }, what ?? `the screen to show ${String(text)}`, o.timeoutMs ?? 5000),
     unmount: () => r.unmount(),
     exited: () => exited,
   };

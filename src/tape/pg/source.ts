@@ -110,6 +110,9 @@ function pgView(pool: pg.Pool, config: pg.ClientConfig, target: PgTarget, o: Ope
   };
 }
 
+/** a reader retries at least this often while the server is away, so it catches up soon after */
+const RETRY_CAP_MS = 5000;
+
 interface FollowOptions {
   readonly pool: pg.Pool;
   readonly config: pg.ClientConfig;
@@ -184,7 +187,7 @@ function followCentral(o: FollowOptions): FollowHandle {
     timer = null;
     if (stopped) return;
     void drain().finally(() => {
-      if (!stopped) timer = setTimeout(poll, failures ? Math.max(o.pollMs, backoffMs(failures)) : o.pollMs);
+      if (!stopped) timer = setTimeout(poll, failures ? Math.max(o.pollMs, backoffMs(failures, Math.random, 250, RETRY_CAP_MS)) : o.pollMs);
     });
   };
   const listen = async (): Promise<void> => {
@@ -197,7 +200,7 @@ function followCentral(o: FollowOptions): FollowHandle {
       gone = true;
       if (listener === c) listener = null;
       void c.end().catch(() => undefined);
-      if (!stopped) setTimeout(() => void listen(), backoffMs(listenAttempt++)).unref();
+      if (!stopped) setTimeout(() => void listen(), backoffMs(listenAttempt++, Math.random, 250, RETRY_CAP_MS)).unref();
     };
     c.on('notification', () => void drain());
     c.on('error', relisten);

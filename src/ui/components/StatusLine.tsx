@@ -33,7 +33,20 @@ export function cutMiddle(s: string, w: number): string {
   return `${s.slice(0, head)}…${s.slice(s.length - (w - 1 - head))}`;
 }
 
-/** tape path, calls per second, unpriced calls, price list version and age, the UTC clock. */
+/** A central tape's URL, shorter: without the scheme and user when they do not fit, then cut in the middle. */
+export function shortLabel(label: string, w: number): string {
+  if (label.length <= w) return label;
+  const m = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?(.*)$/i.exec(label);
+  return cutMiddle(m ? m[1]! : label, w);
+}
+
+/** The room the label wants before the price list gets any: a path 14, a server address all of it (up to 30). */
+function labelNeed(label: string): number {
+  const m = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?(.*)$/i.exec(label);
+  return m ? Math.min(30, m[1]!.length) : 14;
+}
+
+/** tape path (or central URL), calls per second, unpriced calls, price list version and age, the UTC clock. */
 export function StatusLine(p: StatusProps) {
   const t = p.theme;
   const narrow = p.width < 100;
@@ -53,12 +66,12 @@ export function StatusLine(p: StatusProps) {
   const used = () => parts.reduce((n, x) => n + x.plain.length + 2, 0) + clock.length + 'tape '.length + 1;
   // prices: version and age, else the version only, else nothing; the path takes what is left (at least 14)
   for (const text of [`${p.prices.version} (${age})`, `${p.prices.version}${stale ? ' stale' : ''}`]) {
-    if (p.width - used() - text.length - 2 >= 14) {
+    if (p.width - used() - text.length - 2 >= labelNeed(p.path)) {
       parts.push({ plain: text, style: stale ? t.warn : t.dim });
       break;
     }
   }
-  const path = cutMiddle(p.path, Math.max(6, p.width - used()));
+  const path = shortLabel(p.path, Math.max(6, p.width - used()));
   const plainLeft = [`tape ${path}`, ...parts.map((x) => x.plain)].join('  ');
   const left = [`${t.bold('tape')} ${t.dim(path)}`, ...parts.map((x) => x.style(x.plain))].join('  ');
   const gap = Math.max(1, p.width - plainLeft.length - clock.length);
