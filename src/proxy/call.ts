@@ -208,10 +208,15 @@ export class ProxyCall {
     const jid = this.jid!;
     const rid = requestIdOf({ headerId: this.headerId, seen });
     if (rid !== this.headerId) this.env.journal.head(jid, this.status, rid);
+    // A client that hangs up once the stream has said its last word (message_stop, [DONE],
+    // response.completed, an error event) lost nothing: SDKs often close as soon as they have
+    // it, before the final bytes of the body. The call is as complete as the provider made it.
+    const said = this.streamed && (seen?.terminal === true || seen?.streamError === true);
     const row = buildRow({
       ts: this.ts, project: this.project, provider: adapter.provider, durationMs, status: this.status,
       requestModel: this.requestModel, headerId: this.headerId, seen, streamed: this.streamed,
-      hasTerminalEvent: adapter.hasTerminalEvent, unreadable, outcome, priceVersion: this.env.priceVersion, host: this.env.host,
+      hasTerminalEvent: adapter.hasTerminalEvent, unreadable, outcome: outcome.kind === 'aborted' && said ? { kind: 'complete' } : outcome,
+      priceVersion: this.env.priceVersion, host: this.env.host,
     });
     this.env.recorder.record(row, jid);
     this.env.done(this);

@@ -1,3 +1,5 @@
+import { READABLE_CODINGS } from './tap.js';
+
 /**
  * Header forwarding rules (RFC 9110 §7.6.1): hop-by-hop fields, and any field named in
  * `Connection`, apply to one connection only and are not forwarded. `Host` is set for the
@@ -34,9 +36,23 @@ function filter(raw: readonly string[], drop: Set<string>): string[] {
   return out;
 }
 
+/**
+ * The Accept-Encoding sent upstream: the client's own value whenever the proxy can read every
+ * coding it names (the usual `gzip, deflate, br`), else the same list without the codings it
+ * cannot decode (e.g. `zstd` on a Node without it, or `*`), so that the provider never answers
+ * in a coding whose usage the proxy could not read. The client still decodes what it asked for.
+ */
+export function acceptEncodingFor(value: string): string {
+  const tokens = value.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const kept = tokens.filter((t) => READABLE_CODINGS.has(t.split(';')[0]!.trim().toLowerCase()));
+  if (kept.length === tokens.length) return value;
+  return kept.length > 0 ? kept.join(', ') : 'identity';
+}
+
 /** Request headers for the upstream, in the client's order and spelling, Host replaced. */
 export function upstreamRequestHeaders(raw: readonly string[], upstreamHost: string): string[] {
   const out = filter(raw, REQUEST_DROP);
+  for (let i = 0; i < out.length; i += 2) if (out[i]!.toLowerCase() === 'accept-encoding') out[i + 1] = acceptEncodingFor(out[i + 1]!);
   out.push('Host', upstreamHost);
   return out;
 }

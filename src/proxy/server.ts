@@ -52,10 +52,12 @@ export interface RunningProxy {
 
 /**
  * Calls that are not model calls are forwarded without a row: reads (GET, HEAD...), token
- * counting, moderation (free), and file, upload and batch management (a batch is billed
- * when it runs, not through this proxy).
+ * counting (`count_tokens`, `countTokens`, `responses/input_tokens`), moderation (free),
+ * cancelling a response, and file, upload, vector store and batch management (a batch is
+ * billed when it runs, not through this proxy). Any other POST gets a row: a call of a kind
+ * the adapters do not know is recorded (flagged usage_missing), never silently missed.
  */
-const NOT_BILLED = /count_?tokens|\/(?:batches|files|uploads|moderations)(?:\/|$|\?)/i;
+const NOT_BILLED = /count_?tokens|\/responses\/input_tokens(?:$|\?)|\/(?:batches|files|uploads|moderations|vector_stores)(?:\/|$|\?)|\/cancel(?:$|\?)/i;
 
 export function billable(method: string | undefined, providerPath: string): boolean {
   return method === 'POST' && !NOT_BILLED.test(providerPath);

@@ -17,6 +17,12 @@ function kindOf(contentType: string | undefined): Kind {
   return 'none';
 }
 
+/** zstd decoding arrived in Node 22.15 / 23.8; this proxy runs on Node 20 too. */
+const zstd = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
+
+/** Content codings whose bodies the proxy can read usage from (see acceptEncodingFor). */
+export const READABLE_CODINGS: ReadonlySet<string> = new Set(['identity', 'gzip', 'x-gzip', 'deflate', 'br', ...(zstd ? ['zstd'] : [])]);
+
 /** A decoder for a copy of the body; null for identity, 'unknown' for encodings we cannot read. */
 function decoderFor(encoding: string | undefined): Transform | null | 'unknown' {
   const enc = (encoding ?? '').trim().toLowerCase();
@@ -25,6 +31,7 @@ function decoderFor(encoding: string | undefined): Transform | null | 'unknown' 
   if (enc === 'gzip' || enc === 'x-gzip') return zlib.createGunzip(sync);
   if (enc === 'deflate') return zlib.createInflate(sync);
   if (enc === 'br') return zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
+  if (enc === 'zstd' && zstd) return zstd();
   return 'unknown';
 }
 

@@ -6,7 +6,8 @@ import { gemini } from '../../src/proxy/adapters/gemini.js';
 import { buildRow, type CallFacts } from '../../src/proxy/row.js';
 import type { Observed } from '../../src/proxy/adapters/types.js';
 import { parseTarget, resolveUpstreams } from '../../src/proxy/route.js';
-import { upstreamRequestHeaders, clientResponseHeaders } from '../../src/proxy/headers.js';
+import { upstreamRequestHeaders, clientResponseHeaders, acceptEncodingFor } from '../../src/proxy/headers.js';
+import { READABLE_CODINGS } from '../../src/proxy/tap.js';
 import { envLines } from '../../src/proxy/env.js';
 import { billable } from '../../src/proxy/server.js';
 import { flagNames } from '../../src/tape/row.js';
@@ -132,9 +133,18 @@ describe('routing', () => {
     assert.deepEqual(clientResponseHeaders(['Transfer-Encoding', 'chunked', 'Keep-Alive', 'timeout=5', 'request-id', 'r']), ['request-id', 'r']);
   });
 
+  it('forwards Accept-Encoding as sent unless it names a coding whose usage the proxy could not read', () => {
+    for (const v of ['gzip, deflate', 'gzip, deflate, br', 'br;q=1.0, gzip;q=0.8', 'identity']) assert.equal(acceptEncodingFor(v), v);
+    const zstd = READABLE_CODINGS.has('zstd');
+    assert.equal(acceptEncodingFor('gzip, deflate, br, zstd'), zstd ? 'gzip, deflate, br, zstd' : 'gzip, deflate, br');
+    assert.equal(acceptEncodingFor('gzip, compress, *;q=0.1'), 'gzip');
+    assert.equal(acceptEncodingFor('snappy'), 'identity');
+    assert.deepEqual(upstreamRequestHeaders(['Accept-Encoding', 'lz4, gzip', 'X-A', '1'], 'up:1'), ['Accept-Encoding', 'gzip', 'X-A', '1', 'Host', 'up:1']);
+  });
+
   it('records model calls and forwards the rest without a row', () => {
     for (const p of ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1beta/models/g:generateContent', '/v1/audio/transcriptions']) assert.equal(billable('POST', p), true, p);
-    for (const p of ['/v1/messages/count_tokens', '/v1beta/models/g:countTokens', '/v1/messages/batches', '/v1/files', '/v1/moderations', '/v1/batches/b_1/cancel']) assert.equal(billable('POST', p), false, p);
+    for (const p of ['/v1/messages/count_tokens', '/v1beta/models/g:countTokens', '/v1/messages/batches', '/v1/files', '/v1/moderations', '/v1/batches/b_1/cancel', '/v1/responses/input_tokens', '/v1/responses/resp_1/cancel', '/v1/vector_stores']) assert.equal(billable('POST', p), false, p);
     assert.equal(billable('GET', '/v1/models'), false);
   });
 

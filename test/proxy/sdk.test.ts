@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { GoogleGenAI } from '@google/genai';
+import { spawnSync } from 'node:child_process';
 import { startHarness, rowView, filesContaining, type Harness } from './harness.js';
-import type { Fixture } from './upstream.js';
+import { compress, isSse, type Coding, type Fixture } from './upstream.js';
+
+const BIN = new URL('../../bin/tape', import.meta.url).pathname;
 
 const CANARY = {
   anthropic: 'sk-ant-api03-CANARYanthropicKEY0123456789',
@@ -14,12 +17,33 @@ const CANARY = {
 
 type Chunking = 'whole' | 'tiny';
 
-async function callSdk(h: Harness, fx: Fixture, chunking: Chunking, gzip: boolean): Promise<void> {
-  const headers: Record<string, string> = { 'x-fixture': fx.name, 'x-chunking': chunking, 'x-tape-project': 'sdk-test' };
-  if (gzip) headers['x-gzip'] = '1';
-  const anthropic = new Anthropic({ apiKey: CANARY.anthropic, baseURL: `${h.base}/anthropic`, maxRetries: 0 });
-  const openai = new OpenAI({ apiKey: CANARY.openai, baseURL: `${h.base}/openai/v1`, maxRetries: 0 });
-  const gemini = new GoogleGenAI({ apiKey: CANARY.gemini, httpOptions: { baseUrl: `${h.base}/gemini`, headers } });
+interface How {
+  readonly chunking: Chunking;
+  /** the upstream compresses the response body with this content coding */
+  readonly coding?: Coding;
+  /** the upstream cuts the connection after this many body bytes */
+  readonly cutAfter?: number;
+  /** base URLs from the environment (tape proxy --print-env) instead of from the code */
+  readonly fromEnv?: boolean;
+}
+
+/** One rotation over no compression, gzip and brotli, so every fixture meets each over a run. */
+const CODINGS: readonly (Coding | undefined)[] = [undefined, 'gzip', 'br'];
+
+function sdks(h: Harness, headers: Record<string, string>, fromEnv: boolean) {
+  return {
+    anthropic: new Anthropic({ apiKey: CANARY.anthropic, maxRetries: 0, ...(fromEnv ? {} : { baseURL: `${h.base}/anthropic` }) }),
+    openai: new OpenAI({ apiKey: CANARY.openai, maxRetries: 0, ...(fromEnv ? {} : { baseURL: `${h.base}/openai/v1` }) }),
+    gemini: new GoogleGenAI({ apiKey: CANARY.gemini, httpOptions: { headers, ...(fromEnv ? {} : { baseUrl: `${h.base}/gemini` }) } }),
+  };
+}
+
+async function callSdk(h: Harness, fx: Fixture, how: How): Promise<void> {
+  const headers: Record<string, string> = { 'x-fixture': fx.name, 'x-chunking': how.chunking };
+  if (!how.fromEnv) headers['x-tape-project'] = 'sdk-test';
+  if (how.coding) headers['x-compress'] = how.coding;
+  if (how.cutAfter !== undefined) headers['x-cut-after'] = String(how.cutAfter);
+  const { anthropic, openai, gemini } = sdks(h, headers, how.fromEnv ?? false);
   const messages = [{ role: 'user' as const, content: 'Say hello' }];
   const drain = async (s: AsyncIterable<unknown>) => {
     for await (const _ of s) void _;
@@ -50,14 +74,14 @@ async function callSdk(h: Harness, fx: Fixture, chunking: Chunking, gzip: boolea
   }
 }
 
-function expected(fx: Fixture, seq: string): Record<string, unknown> {
-  const e: Record<string, unknown> = { ...fx.expect, project: 'sdk-test', provider: fx.route === 'gemini' ? 'google' : fx.route, source: 'proxy' };
+function expected(fx: Fixture, seq: string, project = 'sdk-test'): Record<string, unknown> {
+  const e: Record<string, unknown> = { ...fx.expect, project, provider: fx.route === 'gemini' ? 'google' : fx.route, source: 'proxy' };
   if (typeof e.request_id === 'string') e.request_id = e.request_id.replaceAll('__SEQ__', seq);
   return e;
 }
 
 for (const chunking of ['whole', 'tiny'] as const) {
-  describe(`official SDKs through the proxy, upstream writing ${chunking === 'whole' ? 'each response in one write' : 'in 1-3 byte chunks'}`, () => {
+  describe(`official SDKs through the proxy, upstream writing ${chunking === 'whole' ? 'each response in one write' : 'in 1-3 byte chunks'}, plain, gzip and brotli`, () => {
     let h: Harness;
     before(async () => {
       h = await startHarness();
@@ -68,8 +92,9 @@ for (const chunking of ['whole', 'tiny'] as const) {
       const fixtures = [...h.upstream.fixtures.values()].filter((f) => f.sdk !== 'raw');
       for (const [i, fx] of fixtures.entries()) {
         const errorExpected = fx.status >= 400 || fx.name.includes('error');
+        const coding = CODINGS[(i + (chunking === 'tiny' ? 1 : 0)) % CODINGS.length];
         try {
-          await callSdk(h, fx, chunking, i % 3 === 2);
+          await callSdk(h, fx, { chunking, coding });
           assert.ok(!errorExpected || fx.status < 400, `${fx.name}: the SDK should have thrown`);
         } catch (err) {
           if (!errorExpected) throw err;
@@ -79,7 +104,7 @@ for (const chunking of ['whole', 'tiny'] as const) {
         const call = h.upstream.calls[i]!;
         assert.equal(call.fixture, fx.name);
         const want = expected(fx, call.seq);
-        assert.deepEqual(rowView(row, Object.keys(want)), want, `${fx.name} (${chunking})`);
+        assert.deepEqual(rowView(row, Object.keys(want)), want, `${fx.name} (${chunking}, ${coding ?? 'identity'})`);
         if (!('cost_micros' in fx.expect)) assert.ok(row.cost_micros !== null, `${fx.name}: priced at insertion`);
       }
       assert.equal(h.rows().length, fixtures.length);
@@ -104,3 +129,68 @@ for (const chunking of ['whole', 'tiny'] as const) {
     });
   });
 }
+
+describe('official SDKs whose streams the upstream cuts halfway', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it('see the cut, and each call gets its row with what was seen, flagged and unpriced', async () => {
+    const streams = [...h.upstream.fixtures.values()].filter((f) => /\.stream/.test(f.sdk) && f.status === 200 && !f.expect.flags?.toString().includes('error'));
+    assert.ok(streams.length >= 4, 'a streaming fixture for each SDK');
+    for (const [i, fx] of streams.entries()) {
+      const coding = CODINGS[i % CODINGS.length];
+      const sent = h.upstream.bytesFor(fx.name, '000000');
+      const cutAfter = Math.floor((coding ? await compress(sent, coding, isSse(fx)) : sent).length / 2);
+      const n = h.rows().length;
+      await assert.rejects(callSdk(h, fx, { chunking: 'whole', coding, cutAfter }), Error, `${fx.name}: the SDK must not see a clean end`);
+      const row = (await h.waitRows(n + 1))[n]!;
+      const call = h.upstream.calls[n]!;
+      assert.equal(call.completed, false);
+      const want = expected(fx, call.seq);
+      const cut = { project: want.project, provider: want.provider, model: want.model, status: 200, request_id: want.request_id, cost_micros: null, flags: ['usage_missing', 'stream_cut'] };
+      assert.deepEqual(rowView(row, Object.keys(cut)), cut, `${fx.name} (${coding ?? 'identity'})`);
+      assert.ok(row.output_tok <= (fx.expect.output_tok as number), `${fx.name}: no more output than the whole stream`);
+    }
+    assert.equal(h.upstream.calls.length, streams.length, 'no retries');
+  });
+});
+
+describe('official SDKs configured only by the lines tape proxy --print-env prints', () => {
+  let h: Harness;
+  const saved: Record<string, string | undefined> = {};
+  let lines: string[] = [];
+  before(async () => {
+    h = await startHarness();
+    const r = spawnSync(process.execPath, [BIN, 'proxy', '--print-env', '--port', String(h.proxy.port), '--project', 'from-env'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    lines = r.stdout.trim().split('\n');
+    for (const line of lines) {
+      const eq = line.indexOf('=');
+      const [k, v] = [line.slice(0, eq), line.slice(eq + 1)];
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+  });
+  after(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await h.close();
+  });
+
+  it('reach the proxy and are recorded under the printed project', async () => {
+    assert.deepEqual(lines.map((l) => l.split('=')[0]), ['ANTHROPIC_BASE_URL', 'OPENAI_BASE_URL', 'GOOGLE_GEMINI_BASE_URL']);
+    const pick = ['anthropic-message-json', 'openai-chat-stream-usage', 'openai-responses-json', 'gemini-stream-sse'];
+    for (const [i, name] of pick.entries()) {
+      const fx = h.upstream.fixtures.get(name)!;
+      await callSdk(h, fx, { chunking: 'whole', fromEnv: true });
+      const row = (await h.waitRows(i + 1))[i]!;
+      const want = expected(fx, h.upstream.calls[i]!.seq, 'from-env');
+      assert.deepEqual(rowView(row, Object.keys(want)), want, name);
+    }
+  });
+});

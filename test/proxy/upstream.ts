@@ -1,5 +1,6 @@
 // A local stand-in for the providers: replays recorded-format responses (fixtures/proxy)
-// byte for byte, whole or in tiny chunks, and can cut, reset or slow a response. It keeps
+// byte for byte, whole or in tiny chunks, optionally compressed (x-compress: gzip | br |
+// deflate), and can cut, reset, slow or hold open a response. It keeps
 // its own log of calls so tests can compare it with the tape.
 import http from 'node:http';
 import zlib from 'node:zlib';
@@ -72,14 +73,61 @@ function* tinySizes(seed: number): Generator<number> {
   }
 }
 
+export type Coding = 'gzip' | 'br' | 'deflate';
+
+function compressor(coding: string): zlib.Gzip | zlib.BrotliCompress | zlib.Deflate {
+  if (coding === 'gzip') return zlib.createGzip();
+  if (coding === 'br') return zlib.createBrotliCompress();
+  if (coding === 'deflate') return zlib.createDeflate();
+  throw new Error(`upstream: unknown x-compress "${coding}"`);
+}
+
+/** The body split after each SSE event (blank line, LF or CRLF); one piece for other bodies. */
+export function eventPieces(body: Buffer): Buffer[] {
+  const pieces: Buffer[] = [];
+  const text = body.toString('latin1');
+  const blank = /\r?\n\r?\n/g;
+  let at = 0;
+  for (let hit = blank.exec(text); hit; hit = blank.exec(text)) {
+    pieces.push(body.subarray(at, hit.index + hit[0].length));
+    at = hit.index + hit[0].length;
+  }
+  if (at < body.length) pieces.push(body.subarray(at));
+  return pieces;
+}
+
+/**
+ * A body as the upstream sends it with `content-encoding: coding` (request header
+ * `x-compress`). An SSE body is compressed the way a streaming server does it, with a flush
+ * after each event, so that every event can be decoded as soon as its bytes arrive.
+ */
+export async function compress(body: Buffer, coding: string, sse = false): Promise<Buffer> {
+  const z = compressor(coding);
+  const out: Buffer[] = [];
+  z.on('data', (c: Buffer) => out.push(c));
+  const ended = new Promise<void>((r) => z.once('end', r));
+  const flushKind = coding === 'br' ? zlib.constants.BROTLI_OPERATION_FLUSH : zlib.constants.Z_SYNC_FLUSH;
+  for (const piece of sse ? eventPieces(body) : [body]) {
+    z.write(piece);
+    await new Promise<void>((r) => z.flush(flushKind, () => r()));
+  }
+  z.end();
+  await ended;
+  return Buffer.concat(out);
+}
+
+/** Whether a fixture's body is an SSE stream. */
+export const isSse = (fx: Fixture) => (fx.headers['content-type'] ?? '').startsWith('text/event-stream');
+
 async function respond(req: http.IncomingMessage, res: http.ServerResponse, fx: Fixture, call: UpstreamCall): Promise<void> {
   const h = req.headers;
   let body = fill(fx.body, call.seq);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(fx.headers)) headers[k] = fill(Buffer.from(v, 'latin1'), call.seq).toString('latin1');
-  if (h['x-gzip'] === '1') {
-    body = zlib.gzipSync(body);
-    headers['content-encoding'] = 'gzip';
+  const coding = String(h['x-compress'] ?? '');
+  if (coding) {
+    body = await compress(body, coding, isSse(fx));
+    headers['content-encoding'] = coding;
   }
   const chunking = String(h['x-chunking'] ?? 'whole');
   if (chunking === 'whole') headers['content-length'] = String(body.length);
@@ -98,18 +146,7 @@ async function respond(req: http.IncomingMessage, res: http.ServerResponse, fx: 
       i += n;
     }
   } else if (slowMs > 0) {
-    pieces = [];
-    const text = body.toString('latin1');
-    let at = 0;
-    for (;;) {
-      const m = /\r?\n\r?\n/g;
-      m.lastIndex = at;
-      const hit = m.exec(text);
-      if (!hit) break;
-      pieces.push(body.subarray(at, hit.index + hit[0].length));
-      at = hit.index + hit[0].length;
-    }
-    if (at < body.length) pieces.push(body.subarray(at));
+    pieces = eventPieces(body);
   } else pieces = [body];
   let sent = 0;
   for (const p of pieces) {
@@ -126,6 +163,9 @@ async function respond(req: http.IncomingMessage, res: http.ServerResponse, fx: 
     if (slowMs > 0) await sleep(slowMs);
     else if (chunking === 'tiny') await tick();
   }
+  // x-hold-ms: every byte is out but the body's end is held back (the client may hang up first)
+  if (h['x-hold-ms']) await sleep(Number(h['x-hold-ms']));
+  if (res.destroyed) return;
   res.end();
   call.completed = true;
 }

@@ -58,6 +58,22 @@ describe('calls that go wrong still get their rows', () => {
     assert.equal(h.upstream.calls[calls]!.completed, false, 'the upstream stream was stopped');
   });
 
+  it('a client that hangs up once the stream has said its last word: the call is complete, priced, not flagged', async () => {
+    for (const fixture of ['anthropic-stream-cache-1h', 'openai-chat-stream-usage', 'openai-responses-stream', 'gemini-stream-sse']) {
+      const n = h.rows().length;
+      const calls = h.upstream.calls.length;
+      const fx = h.upstream.fixtures.get(fixture)!;
+      const whole = h.upstream.bytesFor(fixture, String(calls + 1).padStart(6, '0')).length;
+      const r = await send(h.base, fx.path!, { headers: { 'x-fixture': fixture, 'x-chunking': 'tiny', 'x-hold-ms': '5000' }, body: JSON.stringify(fx.request), abortAfterBytes: whole });
+      assert.notEqual(r.error, null, 'the client hung up before the end of the body');
+      const [row] = (await h.waitRows(n + 1)).slice(n);
+      assert.equal(h.upstream.calls[calls]!.completed, false);
+      const want = { ...fx.expect, request_id: String(fx.expect.request_id).replaceAll('__SEQ__', h.upstream.calls[calls]!.seq) };
+      assert.deepEqual(rowView(row!, Object.keys(want)), want, fixture);
+      assert.ok(row!.cost_micros! > 0, `${fixture}: priced`);
+    }
+  });
+
   it('a connection reset before any response: 502 to the client, one upstream call, never retried', async () => {
     const n = h.rows().length;
     const calls = h.upstream.calls.length;

@@ -15,6 +15,8 @@ function takeChunk(seen: Observed, o: Record<string, unknown>): void {
   }
   seen.model = str(o.modelVersion) ?? seen.model;
   seen.bodyId = str(o.responseId) ?? seen.bodyId;
+  // the chunk with a finishReason carries the final running total: the stream has said its last word
+  if (Array.isArray(o.candidates) && o.candidates.some((c) => typeof obj(c)?.finishReason === 'string')) seen.terminal = true;
   const u = obj(o.usageMetadata);
   if (!u) return;
   const prompt = count(u.promptTokenCount) ?? 0;
