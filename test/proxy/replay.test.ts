@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, rowView, send, type Harness } from './harness.js';
-import { compress, isSse, type Fixture } from './upstream.js';
+import { compress, isSse, replaySet, startUpstream, type Fixture } from './upstream.js';
 
 const DEFAULT_PATH: Record<string, string> = {
   anthropic: '/anthropic/v1/messages',
@@ -18,7 +18,7 @@ function expected(fx: Fixture, seq: string): Record<string, unknown> {
 describe('every recorded provider response replayed through the proxy (fixtures/proxy or $TAPE_PROXY_FIXTURES)', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, await startUpstream(replaySet()));
   });
   after(() => h.close());
 

@@ -23,14 +23,19 @@ export interface Fixture {
 
 export const FIXTURE_DIR = new URL('../../fixtures/proxy/', import.meta.url).pathname;
 
-/** The fixtures in fixtures/proxy, or in $TAPE_PROXY_FIXTURES (a held-out set in the same format). */
-export function loadFixtures(dir = process.env.TAPE_PROXY_FIXTURES || FIXTURE_DIR): Map<string, Fixture> {
+/** The fixtures in a folder (fixtures/proxy by default, which the wire and fault tests name). */
+export function loadFixtures(dir = FIXTURE_DIR): Map<string, Fixture> {
   const out = new Map<string, Fixture>();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
     const meta = JSON.parse(readFileSync(join(dir, f), 'utf8'));
     out.set(meta.name, { ...meta, body: readFileSync(join(dir, meta.body)) });
   }
   return out;
+}
+
+/** The set the replay and SDK tests go through: $TAPE_PROXY_FIXTURES (a held-out set in the same format), else fixtures/proxy. */
+export function replaySet(): Map<string, Fixture> {
+  return loadFixtures(process.env.TAPE_PROXY_FIXTURES || FIXTURE_DIR);
 }
 
 export interface UpstreamCall {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { startHarness, rowView, until, send, type Harness } from './harness.js';
+import { startHarness, rowView, until, send, filesContaining, type Harness } from './harness.js';
 import { resolveUpstreams } from '../../src/proxy/index.js';
 
 describe('bytes through the proxy', () => {
@@ -24,6 +24,50 @@ describe('bytes through the proxy', () => {
     assert.deepEqual(c.body, body);
     for (const k of ['x-hop', 'keep-alive', 'te', 'proxy-authorization', 'x-tape-project']) assert.equal(c.headers[k], undefined, k);
     assert.equal(c.headers['x-end-to-end'], 'kept');
+  });
+});
+
+describe('backpressure', () => {
+  it('a client that stops reading slows the upstream down instead of filling the proxy\'s memory', async () => {
+    const chunk = Buffer.from(`data: {"pad":"${'x'.repeat(65_000)}"}\n\n`);
+    let written = 0;
+    let stop = false;
+    const firehose = http.createServer((q, s) => {
+      q.resume();
+      s.writeHead(200, { 'content-type': 'text/event-stream' });
+      const pump = () => {
+        while (!stop && written < 256 << 20) {
+          written += chunk.length;
+          if (!s.write(chunk)) return void s.once('drain', pump);
+        }
+        s.destroy();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => firehose.listen(0, '127.0.0.1', r));
+    const h2 = await startHarness({ upstreams: resolveUpstreams({}, [`openai=http://127.0.0.1:${(firehose.address() as AddressInfo).port}`]) });
+    try {
+      const req = http.request(`${h2.base}/openai/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+      const res = await new Promise<http.IncomingMessage>((r) => {
+        req.on('response', r);
+        req.end('{"model":"gpt-5","messages":[],"stream":true}');
+      });
+      res.pause(); // never read
+      // wait until the upstream is stuck (nothing more written for 300 ms), then look at how far it got
+      for (let last = -1; written !== last; ) {
+        last = written;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.ok(written < 64 << 20, `the upstream wrote ${(written / 1048576).toFixed(1)} MiB to a client that reads nothing (socket buffers only)`);
+      req.destroy();
+      const [row] = await h2.waitRows(1);
+      assert.deepEqual(rowView(row!, ['status', 'flags']), { status: 499, flags: ['usage_missing', 'client_aborted'] });
+    } finally {
+      stop = true;
+      await h2.close();
+      firehose.closeAllConnections();
+      await new Promise<void>((r) => firehose.close(() => r()));
+    }
   });
 });
 
@@ -209,6 +253,17 @@ describe('safety', () => {
     await h3.close();
     await new Promise<void>((r2) => redirector.close(() => r2()));
     assert.equal(trapHits, 0, 'no request reached another port');
+  });
+
+  it('writes no API key passed in the query string (?key=, as older Gemini clients do) anywhere', async () => {
+    const key = 'AIzaCANARYqueryKEY0123456789abcdefghij';
+    const n = h.rows().length;
+    const r = await send(h.base, `/gemini/v1beta/models/gemini-2.5-pro:generateContent?key=${key}`, { headers: { 'x-fixture': 'gemini-generate-json' } });
+    assert.equal(r.status, 200);
+    await h.waitRows(n + 1);
+    assert.ok(h.upstream.calls.at(-1)!.url.endsWith(`?key=${key}`), 'the query reaches the upstream untouched');
+    assert.deepEqual(filesContaining(h.dir, key), []);
+    assert.ok(!h.logs.join('\n').includes(key));
   });
 
   it('refuses to listen beyond loopback unless told explicitly', async () => {
