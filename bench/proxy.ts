@@ -1,9 +1,10 @@
 // bench:proxy — the latency `tape proxy` adds, side by side with Portkey's gateway, against the
 // same local upstream in this process. Bounded: every phase has a fixed number of calls.
 //   npm run bench:proxy [-- --seconds 10 --rate 500 --streams 100 --calls 20000 --no-portkey]
+// Needs: the build (done here), npm on PATH and the npm registry on the first run (Portkey).
 import http from 'node:http';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,8 +24,32 @@ const EVENT_MS = arg('event-ms', 25);
 const ROUNDS = arg('rounds', 3);
 const CALLS = arg('calls', 20_000);
 const PORTKEY = !process.argv.includes('--no-portkey');
+// Portkey is installed on first use into .bench-cache/portkey (git-ignored), at a pinned version so
+// that figures compare across runs, and kept out of package.json so that `npm install` of tape does
+// not pull a gateway's dependencies (ioredis, AWS signing...) into every checkout.
+const PORTKEY_VERSION = '1.15.2';
 const PORTKEY_DIR = join(ROOT, '.bench-cache/portkey');
-const PORTKEY_JS = join(PORTKEY_DIR, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+const PORTKEY_PKG = join(PORTKEY_DIR, 'node_modules/@portkey-ai/gateway');
+const PORTKEY_JS = join(PORTKEY_PKG, 'build/start-server.js');
+
+function installedPortkey(): string | null {
+  try {
+    return (JSON.parse(readFileSync(join(PORTKEY_PKG, 'package.json'), 'utf8')) as { version?: string }).version ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function ensurePortkey(): void {
+  if (installedPortkey() === PORTKEY_VERSION && existsSync(PORTKEY_JS)) return;
+  process.stderr.write(`bench: installing @portkey-ai/gateway@${PORTKEY_VERSION} into .bench-cache/portkey (once, from the npm registry)\n`);
+  mkdirSync(PORTKEY_DIR, { recursive: true });
+  try {
+    execFileSync('npm', ['install', '--prefix', PORTKEY_DIR, '--no-audit', '--no-fund', `@portkey-ai/gateway@${PORTKEY_VERSION}`], { stdio: 'inherit' });
+  } catch {
+    throw new Error(`bench: could not install @portkey-ai/gateway@${PORTKEY_VERSION} (offline?); run \`npm run bench:proxy -- --no-portkey\` to measure tape without it`);
+  }
+}
 
 // ---------- the upstream: an OpenAI-shaped chat endpoint, JSON or SSE ----------
 const served = new Map<string, number>();
@@ -257,10 +282,7 @@ async function main() {
     const bport = Number(/bare listening (\d+)/.exec(bare.out())![1]);
     targets.push({ name: 'bare-node', url: `http://127.0.0.1:${bport}/v1/chat/completions`, headers: {}, pid: bare.proc.pid });
     if (PORTKEY) {
-      if (!existsSync(PORTKEY_JS)) {
-        process.stderr.write('bench: installing @portkey-ai/gateway into .bench-cache/portkey (once)\n');
-        execFileSync('npm', ['install', '--prefix', PORTKEY_DIR, '--no-audit', '--no-fund', '@portkey-ai/gateway'], { stdio: 'inherit' });
-      }
+      ensurePortkey();
       const pport = await freePort();
       const pk = await startChild([PORTKEY_JS, `--port=${pport}`, '--headless'], { ...process.env, NODE_ENV: 'production' }, /Ready for connections/);
       children.push(pk.proc);
