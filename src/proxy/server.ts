@@ -86,8 +86,15 @@ interface Tape {
   close(): void;
 }
 
+/**
+ * How long a commit waits for another process's write lock (an import, a second writer). The
+ * wait blocks the event loop, so every stream in flight: short, and while the lock lasts the
+ * rows wait in memory and the journal, and new calls are refused until a retry commits.
+ */
+const BUSY_TIMEOUT_MS = 250;
+
 function openTape(o: ProxyOptions, log: (line: string) => void): Tape {
-  const ownDb = o.writer ? null : openWriter(o.dbPath);
+  const ownDb = o.writer ? null : openWriter(o.dbPath, { busyTimeoutMs: BUSY_TIMEOUT_MS });
   // A commit that fsyncs (synchronous=FULL) blocks the event loop for 1-15 ms on this kind of
   // disk, in the path of every stream. NORMAL in WAL mode keeps every commit across a crash of
   // the process (kill -9); only an OS crash or power loss can lose the last commits.

@@ -30,12 +30,18 @@ describe('tape proxy on the command line', () => {
       [['proxy', '--upstream', 'nowhere=http://x', '--port', '0'], /unknown provider "nowhere"/],
       [['proxy', '--upstream', 'openai', '--port', '0'], /expected provider=URL/],
       [['proxy', '--project', 'a b', '--port', '0'], /project "a b"/],
+      [['proxy', '--print-env', '--port', '0'], /--print-env needs the port/],
     ] as const) {
       const r = run([...args]);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, why);
       assert.equal(r.stderr.trim().split('\n').length, 1);
     }
+  });
+
+  it('--print-env without a project prints bare routes, and brackets an IPv6 loopback', () => {
+    assert.equal(run(['proxy', '--print-env']).stdout, 'ANTHROPIC_BASE_URL=http://127.0.0.1:8787/anthropic\nOPENAI_BASE_URL=http://127.0.0.1:8787/openai/v1\nGOOGLE_GEMINI_BASE_URL=http://127.0.0.1:8787/gemini\n');
+    assert.match(run(['proxy', '--print-env', '--listen', '::1']).stdout, /^ANTHROPIC_BASE_URL=http:\/\/\[::1\]:8787\/anthropic$/m);
   });
 
   it('is listed in tape --help', () => {

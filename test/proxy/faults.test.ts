@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness, rowView, until, filesContaining, send } from './harness.js';
 import { startUpstream, type Upstream } from './upstream.js';
+import Database from 'better-sqlite3';
 import { openReader } from '../../src/tape/db.js';
 import type { CallRow } from '../../src/tape/row.js';
 import { flagNames } from '../../src/tape/row.js';
@@ -49,6 +50,30 @@ describe('when the tape cannot be written', () => {
       assert.equal(r.status, 200);
       await until(() => h.rows().length === h.upstream.calls.length, 5000, 'all rows');
     } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses while another process holds the tape\'s write lock, and writes the kept row once it is released', async () => {
+    const h = await startHarness({ writer: undefined }); // the proxy opens the tape itself, as `tape proxy` does
+    const other = new Database(h.dbPath);
+    try {
+      other.prepare('BEGIN IMMEDIATE').run();
+      const first = await send(h.base, '/openai/v1/chat/completions', { headers: { 'x-fixture': 'openai-chat-json' } });
+      assert.equal(first.status, 200, 'a call already admitted goes through');
+      await until(() => /is locked by another process/.test(h.logs.join('\n')), 5000, 'the lock to be noticed');
+      const refused = await send(h.base, '/openai/v1/chat/completions', { headers: { 'x-fixture': 'openai-chat-json' } });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers['retry-after'], '5');
+      assert.equal(h.upstream.calls.length, 1, 'the refused call never reached the upstream');
+      other.prepare('ROLLBACK').run();
+      await until(() => h.rows().length === 1, 5000, 'the kept row to be written');
+      await until(() => /writable again/.test(h.logs.join('\n')), 5000, 'recovery');
+      assert.equal((await send(h.base, '/openai/v1/chat/completions', { headers: { 'x-fixture': 'openai-chat-json' } })).status, 200);
+      await h.waitRows(2);
+    } finally {
+      if (other.inTransaction) other.prepare('ROLLBACK').run();
+      other.close();
       await h.close();
     }
   });

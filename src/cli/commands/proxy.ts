@@ -25,6 +25,7 @@ export async function runProxy(a: ProxyArgs): Promise<number> {
   const project = a.project ?? ctx.config.defaultProject;
   if (!validProject(project)) throw new TapeError(`project "${project}" must be 1-64 letters, digits or ._:@+-`, ExitCode.usage);
   if (a['print-env']) {
+    if (!(a.port > 0)) throw new TapeError('--print-env needs the port the proxy listens on: pass --port N (not 0)', ExitCode.usage);
     const host = a.listen.includes(':') ? `[${a.listen}]` : a.listen;
     for (const line of envLines(`http://${host}:${a.port}`, a.project ?? null)) process.stdout.write(line + '\n');
     return 0;
