@@ -53,11 +53,12 @@ export interface RunningProxy {
 /**
  * Calls that are not model calls are forwarded without a row: reads (GET, HEAD...), token
  * counting (`count_tokens`, `countTokens`, `responses/input_tokens`), moderation (free),
- * cancelling a response, and file, upload, vector store and batch management (a batch is
- * billed when it runs, not through this proxy). Any other POST gets a row: a call of a kind
+ * cancelling a response, and file, upload, vector store, fine-tuning and batch management
+ * (batches, Gemini batch jobs included, and fine-tuning jobs are billed when they run, not
+ * through this proxy). Any other POST gets a row: a call of a kind
  * the adapters do not know is recorded (flagged usage_missing), never silently missed.
  */
-const NOT_BILLED = /count_?tokens|\/responses\/input_tokens(?:$|\?)|\/(?:batches|files|uploads|moderations|vector_stores)(?:\/|$|\?)|\/cancel(?:$|\?)/i;
+const NOT_BILLED = /count_?tokens|\/responses\/input_tokens(?:$|\?)|\/(?:batches|files|uploads|moderations|vector_stores|fine_tuning)(?:\/|$|\?)|\/cancel(?:$|\?)|:(?:batchGenerateContent|asyncBatchEmbedContent)(?:$|\?)/i;
 
 export function billable(method: string | undefined, providerPath: string): boolean {
   return method === 'POST' && !NOT_BILLED.test(providerPath);

@@ -143,8 +143,8 @@ describe('routing', () => {
   });
 
   it('records model calls and forwards the rest without a row', () => {
-    for (const p of ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1beta/models/g:generateContent', '/v1/audio/transcriptions']) assert.equal(billable('POST', p), true, p);
-    for (const p of ['/v1/messages/count_tokens', '/v1beta/models/g:countTokens', '/v1/messages/batches', '/v1/files', '/v1/moderations', '/v1/batches/b_1/cancel', '/v1/responses/input_tokens', '/v1/responses/resp_1/cancel', '/v1/vector_stores']) assert.equal(billable('POST', p), false, p);
+    for (const p of ['/v1/messages', '/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1beta/models/g:generateContent', '/v1/audio/transcriptions', '/v1beta/models/g:batchEmbedContents']) assert.equal(billable('POST', p), true, p);
+    for (const p of ['/v1/messages/count_tokens', '/v1beta/models/g:countTokens', '/v1/messages/batches', '/v1/files', '/v1/moderations', '/v1/batches/b_1/cancel', '/v1/responses/input_tokens', '/v1/responses/resp_1/cancel', '/v1/vector_stores', '/v1/fine_tuning/jobs', '/v1beta/models/g:batchGenerateContent']) assert.equal(billable('POST', p), false, p);
     assert.equal(billable('GET', '/v1/models'), false);
   });
 
