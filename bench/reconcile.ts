@@ -11,6 +11,7 @@ import { PriceBook } from '../src/pricing/price-book.js';
 import { loadBill } from '../src/reconcile/load.js';
 import { storeBills } from '../src/reconcile/store.js';
 import { reconcile } from '../src/reconcile/diff.js';
+import { localReconcileSource } from '../src/reconcile/source.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CACHE = join(ROOT, '.bench-cache');
@@ -94,7 +95,7 @@ function buildBill(path: string, n: number): void {
   writeFileSync(path, out.join('\n') + '\n');
 }
 
-function runOnce(tape: string, bill: string): { total: number; cpu: number; parse: number; store: number; diff: number; lines: number } {
+async function runOnce(tape: string, bill: string): Promise<{ total: number; cpu: number; parse: number; store: number; diff: number; lines: number }> {
   const copy = join(CACHE, 'run.db');
   rmSync(copy, { force: true });
   rmSync(`${copy}-wal`, { force: true });
@@ -109,7 +110,7 @@ function runOnce(tape: string, bill: string): { total: number; cpu: number; pars
   db.pragma('cache_size = -262144');
   storeBills(db, [loaded], prices.version, Date.now());
   const t2 = performance.now();
-  const d = reconcile(db, [loaded.bill], { threshold: 0.005, priceListMs: null });
+  const d = await reconcile(localReconcileSource(db), [loaded.bill], { threshold: 0.005, priceListMs: null });
   const t3 = performance.now();
   db.close();
   if (!d.calls || d.calls.billed_calls !== loaded.bill.lines.length) throw new Error('bench: the call check did not see every billed call');
@@ -127,11 +128,14 @@ for (const n of sizes) {
 }
 console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at start`);
 console.log(`tape: ${TAPE_ROWS.toLocaleString('en-US')} rows (${(statSync(tape).size / 1e9).toFixed(2)} GB); bill: OpenRouter per-generation CSV`);
-const results = sizes.map((n) => {
-  const best = [runOnce(tape, join(CACHE, `bill-openrouter-${n}-of-${TAPE_ROWS}.csv`)), runOnce(tape, join(CACHE, `bill-openrouter-${n}-of-${TAPE_ROWS}.csv`))].sort((a, b) => a.total - b.total)[0]!;
+const results: Awaited<ReturnType<typeof runOnce>>[] = [];
+for (const n of sizes) {
+  const bill = join(CACHE, `bill-openrouter-${n}-of-${TAPE_ROWS}.csv`);
+  const runs = [await runOnce(tape, bill), await runOnce(tape, bill)];
+  const best = runs.sort((a, b) => a.total - b.total)[0]!;
   console.log(`${n.toLocaleString('en-US').padStart(9)} billed rows: ${best.total.toFixed(2)} s wall, ${best.cpu.toFixed(2)} s CPU (parse ${best.parse.toFixed(2)}, store ${best.store.toFixed(2)}, diff ${best.diff.toFixed(2)}), ${Math.round(best.lines / best.total).toLocaleString('en-US')} rows/s`);
-  return best;
-});
+  results.push(best);
+}
 const ratio = results[1]!.total / results[0]!.total;
 console.log(`10x the input took ${ratio.toFixed(2)}x the time (goal <= 11x); 1M rows ${results[1]!.total <= 10 ? 'within' : 'OVER'} the 10 s goal (load average now ${loadavg()[0]!.toFixed(1)})`);
 rmSync(join(CACHE, 'run.db'), { force: true });

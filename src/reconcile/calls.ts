@@ -1,6 +1,6 @@
-import type { Db } from '../tape/db.js';
 import { Flag } from '../tape/row.js';
 import type { BilledLine, ParsedBill } from './types.js';
+import type { ReconcileSource } from './source.js';
 
 /** Call-by-call matching where the bill has ids (OpenRouter generation id = tape request_id). */
 export interface CallCheck {
@@ -22,17 +22,18 @@ export interface CallCheck {
 
 const EXAMPLES = 10;
 
-export function callCheck(db: Db, bills: readonly ParsedBill[]): CallCheck | null {
-  const BATCH = 100;
-  const findMany = db.prepare(`SELECT request_id, cost_micros, flags FROM tape WHERE request_id IN (${Array(BATCH).fill('?').join(',')})`).raw();
-  const findOne = db.prepare('SELECT request_id, cost_micros, flags FROM tape WHERE request_id = ?').raw();
+/**
+ * Matches the bills' call ids against the tape: ids sorted and deduplicated, looked up a batch at
+ * a time through the source (the local tape or the central one).
+ */
+export async function callCheck(source: ReconcileSource, bills: readonly ParsedBill[]): Promise<CallCheck | null> {
+  const BATCH = source.idBatch;
   let billed = 0;
   let matched = 0;
   let differs = 0;
   let unpriced = 0;
   let missing = 0;
   let examples: { request_id: string; model: string; tape_micros: number | null; billed_micros: number; gap: number }[] = [];
-  // ids in index order: the lookups walk the request_id index forward instead of jumping about
   const calls = bills.flatMap((b) => b.lines.filter((l) => l.request_id !== null));
   calls.sort((a, b) => (a.request_id! < b.request_id! ? -1 : a.request_id! > b.request_id! ? 1 : 0));
   const unique: BilledLine[] = [];
@@ -40,7 +41,7 @@ export function callCheck(db: Db, bills: readonly ParsedBill[]): CallCheck | nul
   const found = new Map<string, [number | null, number]>();
   for (let i = 0; i < unique.length; i += BATCH) {
     const ids = unique.slice(i, i + BATCH).map((l) => l.request_id!);
-    const rows = (ids.length === BATCH ? findMany.all(...ids) : ids.flatMap((id) => findOne.all(id))) as [string, number | null, number][];
+    const rows = await source.calls(ids);
     found.clear();
     for (const [rid, cost, flags] of rows) found.set(rid, [cost, flags]);
     for (let k = i; k < Math.min(unique.length, i + BATCH); k++) {

@@ -1,7 +1,7 @@
-import type { Db } from '../tape/db.js';
 import { varianceOf } from '../readouts/variance.js';
 import { dayLabel, DAY_MS, modelKey } from './amount.js';
-import { TapeSide, type TapeSum } from './tape-side.js';
+import type { TapeSum } from './tape-side.js';
+import type { ReconcileSource } from './source.js';
 import type { ParsedBill } from './types.js';
 import { callCheck, type CallCheck } from './calls.js';
 import { pickFormat } from './store.js';
@@ -145,11 +145,10 @@ function comparePeriod(provider: string, format: string, start: number, end: num
  * The difference between the tape and what was billed, for every provider x UTC day the given
  * bills speak for. The billed side is everything stored for those days (overlapping exports
  * counted once), the tape side comes from the hourly rollup. Where the bill has call ids the
- * calls are matched one by one as well.
+ * calls are matched one by one as well. The same over the local tape or the central one: both
+ * sides are read through `source`.
  */
-export function reconcile(db: Db, bills: readonly ParsedBill[], o: DiffOptions): Diff {
-  const side = new TapeSide(db);
-  const billedRows = db.prepare('SELECT format, start_ms, end_ms, model, project, lines, billed_micros, calls, first_call_ms, last_call_ms FROM invoice_rollup WHERE provider = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms, end_ms');
+export async function reconcile(source: ReconcileSource, bills: readonly ParsedBill[], o: DiffOptions): Promise<Diff> {
   const cover = new Map<string, { provider: string; day: number }>();
   const runFormats = new Set(bills.map((b) => b.format as string));
   for (const bill of bills) for (const c of bill.coverage) cover.set(`${c.provider}\u0000${String(c.day).padStart(15, '0')}`, c);
@@ -158,7 +157,7 @@ export function reconcile(db: Db, bills: readonly ParsedBill[], o: DiffOptions):
   for (const k of [...cover.keys()].sort()) {
     const { provider, day } = cover.get(k)!;
     const periods = new Map<string, (BillRow & { start_ms: number; end_ms: number })[]>();
-    const all = billedRows.all(provider, day, day + DAY_MS) as (BillRow & { format: string; start_ms: number; end_ms: number })[];
+    const all = await source.billed(provider, day, day + DAY_MS);
     const format = all.length > 0 ? pickFormat(new Set(all.map((r) => r.format)), runFormats) : '';
     for (const r of all) {
       if (r.format !== format) continue;
@@ -173,7 +172,7 @@ export function reconcile(db: Db, bills: readonly ParsedBill[], o: DiffOptions):
       const perCall = rows.length > 0 && rows.every((r) => r.calls === r.lines);
       const lo = perCall ? Math.min(...rows.map((r) => r.first_call_ms!)) : start;
       const hi = perCall ? Math.max(...rows.map((r) => r.last_call_ms!)) + 1 : end;
-      const sums = side.sums(provider, lo, hi);
+      const sums = await source.tape(provider, lo, hi);
       if (perCall) for (const t of sums) perCallTapeCalls += t.calls;
       buckets.push(...comparePeriod(provider, format, start, end, rows, sums, o));
     }
@@ -185,7 +184,7 @@ export function reconcile(db: Db, bills: readonly ParsedBill[], o: DiffOptions):
     tape += b.tape_micros;
     billed += b.billed_micros;
   }
-  const calls = callCheck(db, bills);
+  const calls = await callCheck(source, bills);
   if (calls) calls.only_tape = Math.max(0, perCallTapeCalls - calls.matched);
   return { buckets, calls, tape_micros: tape, billed_micros: billed, beyond: buckets.filter((b) => b.beyond).length };
 }

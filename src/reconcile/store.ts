@@ -26,10 +26,24 @@ export function hasInvoices(db: Db): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'invoice_rollup'").pluck().get() !== undefined;
 }
 
-/** The key that makes two overlapping exports count once: the call id, or everything that names the bucket. */
-function naturalKey(format: string, l: BilledLine, occurrence: number): string {
-  if (l.request_id) return `c\u0000${l.provider}\u0000${l.request_id}`;
-  return `b\u0000${format}\u0000${l.provider}\u0000${l.start_ms}\u0000${l.end_ms}\u0000${l.model}\u0000${l.project}\u0000${l.item}\u0000${occurrence}`;
+/**
+ * The keys that make two overlapping exports count once, for one file's lines in order: the call
+ * id, or everything that names the bucket plus the how-manieth such line of the file it is.
+ * `join` turns the parts into the stored text (NUL-separated locally; PostgreSQL text cannot hold NUL).
+ */
+export function naturalKeys(format: string, join: (parts: readonly (string | number)[]) => string = nulJoin): (l: BilledLine) => string {
+  const seen = new Map<string, number>();
+  return (l) => {
+    if (l.request_id) return join(['c', l.provider, l.request_id]);
+    const base = `${l.start_ms}\u0000${l.end_ms}\u0000${l.model}\u0000${l.project}\u0000${l.item}`;
+    const occ = seen.get(base) ?? 0;
+    seen.set(base, occ + 1);
+    return join(['b', format, l.provider, l.start_ms, l.end_ms, l.model, l.project, l.item, occ]);
+  };
+}
+
+function nulJoin(parts: readonly (string | number)[]): string {
+  return parts.join('\u0000');
 }
 
 /**
@@ -64,17 +78,14 @@ const ROLLUP_SQL = `INSERT INTO invoice_rollup (provider, format, start_ms, end_
     first_call_ms = CASE WHEN first_call_ms IS NULL OR excluded.first_call_ms < first_call_ms THEN excluded.first_call_ms ELSE first_call_ms END,
     last_call_ms = CASE WHEN last_call_ms IS NULL OR excluded.last_call_ms > last_call_ms THEN excluded.last_call_ms ELSE last_call_ms END`;
 
-type Agg = [string, string, number, number, string, string, number, number, number, number | null, number | null];
+/** [provider, format, start_ms, end_ms, model, project, lines, billed_micros, calls, first_call_ms, last_call_ms]: one invoice_rollup row */
+export type Agg = [string, string, number, number, string, string, number, number, number, number | null, number | null];
 
-/**
- * Stores validated bills in one transaction: all of them or none. A file already imported
- * (same sha256) adds nothing; a line some earlier export already billed is skipped by the
- * database itself (the overlap trigger), so it counts once.
- */
 const LINE_COLS = '(file_id, seq, line, start_ms, end_ms, provider, model, project, item, request_id, cost_micros, natural_key)';
 const PER_INSERT = 50;
 
-function addToRollup(aggs: Map<string, Agg>, format: string, l: BilledLine): void {
+/** Adds a kept line to its invoice_rollup row (its period, or its UTC day for a call). */
+export function addToRollup(aggs: Map<string, Agg>, format: string, l: BilledLine): void {
   const [s, e] = periodOf(l);
   const key = `${l.provider}\u0000${s}\u0000${e}\u0000${l.model}\u0000${l.project}`;
   let a = aggs.get(key);
@@ -113,7 +124,7 @@ export function storeBills(db: Db, bills: readonly { name: string; bytes: Buffer
         continue;
       }
       const id = nextId.get() as number;
-      const seen = new Map<string, number>();
+      const keyOf = naturalKeys(bill.format);
       const aggs = new Map<string, Agg>();
       const lines = bill.lines;
       let added = 0;
@@ -123,13 +134,7 @@ export function storeBills(db: Db, bills: readonly { name: string; bytes: Buffer
         params.length = 0;
         for (let k = i; k < end; k++) {
           const l = lines[k]!;
-          let occ = 0;
-          if (!l.request_id) {
-            const base = `${l.start_ms}\u0000${l.end_ms}\u0000${l.model}\u0000${l.project}\u0000${l.item}`;
-            occ = seen.get(base) ?? 0;
-            seen.set(base, occ + 1);
-          }
-          params.push(id, k + 1, l.line, l.start_ms, l.end_ms, l.provider, l.model, l.project, l.item, l.request_id, l.cost_micros, naturalKey(bill.format, l, occ));
+          params.push(id, k + 1, l.line, l.start_ms, l.end_ms, l.provider, l.model, l.project, l.item, l.request_id, l.cost_micros, keyOf(l));
         }
         const kept = (end - i === PER_INSERT ? insMany.all(...params) : keepEach(insOne, params)) as number[];
         added += kept.length;

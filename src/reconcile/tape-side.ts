@@ -13,10 +13,51 @@ export interface TapeSum {
   errors: number;
 }
 
+/** One piece of a span: whole hours read from a rollup, or a partial hour read from the rows. */
+export interface SpanPart {
+  readonly from: 'rollup' | 'rows';
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** [lo, hi) cut into the whole hours inside it and the partial hours at its edges. */
+export function spanParts(lo: number, hi: number): SpanPart[] {
+  if (hi <= lo) return [];
+  const firstHour = Math.ceil(lo / HOUR) * HOUR;
+  const lastHour = Math.floor(hi / HOUR) * HOUR;
+  if (firstHour >= lastHour) return [{ from: 'rows', lo, hi }];
+  const out: SpanPart[] = [];
+  if (lo < firstHour) out.push({ from: 'rows', lo, hi: firstHour });
+  out.push({ from: 'rollup', lo: firstHour, hi: lastHour });
+  if (lastHour < hi) out.push({ from: 'rows', lo: lastHour, hi });
+  return out;
+}
+
+/** The parts' sums added per (model, project), sorted by model then project (code units), whatever the backend's order. */
+export function mergeSums(parts: readonly (readonly TapeSum[])[]): TapeSum[] {
+  const m = new Map<string, TapeSum>();
+  for (const rows of parts) {
+    for (const r of rows) {
+      const k = `${r.model}\u0000${r.project}`;
+      const s = m.get(k);
+      if (!s) m.set(k, { model: r.model, project: r.project, cost: r.cost, calls: r.calls, unpriced: r.unpriced, flagged: r.flagged, errors: r.errors });
+      else {
+        s.cost += r.cost;
+        s.calls += r.calls;
+        s.unpriced += r.unpriced;
+        s.flagged += r.flagged;
+        s.errors += r.errors;
+      }
+    }
+  }
+  return [...m.values()].sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : a.project < b.project ? -1 : a.project > b.project ? 1 : 0));
+}
+
 /**
  * Tape sums per (model, project) for one provider with lo <= ts < hi: whole hours from
  * rollup_hour (kept with every append, so exact), only the partial hours at the edges from
  * the tape itself. Cost does not grow with the tape, only with the span's edges.
+ * (The central tape's twin is in ./central.ts.)
  */
 export class TapeSide {
   private readonly raw;
@@ -33,33 +74,7 @@ export class TapeSide {
   }
 
   sums(provider: string, lo: number, hi: number): TapeSum[] {
-    if (hi <= lo) return [];
-    const firstHour = Math.ceil(lo / HOUR) * HOUR;
-    const lastHour = Math.floor(hi / HOUR) * HOUR;
-    const parts: TapeSum[][] = [];
     const p = this.extraParams;
-    if (firstHour >= lastHour) parts.push(this.raw.all(lo, hi, provider, ...p) as TapeSum[]);
-    else {
-      if (lo < firstHour) parts.push(this.raw.all(lo, firstHour, provider, ...p) as TapeSum[]);
-      parts.push(this.roll.all(firstHour, lastHour, provider, ...p) as TapeSum[]);
-      if (lastHour < hi) parts.push(this.raw.all(lastHour, hi, provider, ...p) as TapeSum[]);
-    }
-    if (parts.length === 1) return parts[0]!;
-    const m = new Map<string, TapeSum>();
-    for (const rows of parts) {
-      for (const r of rows) {
-        const k = `${r.model}\u0000${r.project}`;
-        const s = m.get(k);
-        if (!s) m.set(k, { ...r });
-        else {
-          s.cost += r.cost;
-          s.calls += r.calls;
-          s.unpriced += r.unpriced;
-          s.flagged += r.flagged;
-          s.errors += r.errors;
-        }
-      }
-    }
-    return [...m.values()];
+    return mergeSums(spanParts(lo, hi).map((s) => (s.from === 'rollup' ? this.roll : this.raw).all(s.lo, s.hi, provider, ...p) as TapeSum[]));
   }
 }

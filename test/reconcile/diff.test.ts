@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { loadBill, type LoadedBill } from '../../src/reconcile/load.js';
 import { storeBills } from '../../src/reconcile/store.js';
 import { reconcile } from '../../src/reconcile/diff.js';
+import { localReconcileSource } from '../../src/reconcile/source.js';
 import { invoicePeriods } from '../../src/reconcile/periods.js';
 import { compileFilter } from '../../src/tape/filter.js';
 import { varianceBand } from '../../src/readouts/variance.js';
@@ -75,8 +76,8 @@ describe('the difference, bucket by bucket, on a tape built to differ in known w
       { ts: DEC1 + HOUR, provider: 'google', model: 'gemini-2.5-pro', cost_micros: 999 },
     ]);
   });
-  it('agrees exactly where the tape matches, and names what differs', () => {
-    const d = reconcile(t.db, importAll(t, [`${FIX}anthropic-cost-report.json`]).map((l) => l.bill), { threshold: 0.005, priceListMs: null });
+  it('agrees exactly where the tape matches, and names what differs', async () => {
+    const d = await reconcile(localReconcileSource(t.db), importAll(t, [`${FIX}anthropic-cost-report.json`]).map((l) => l.bill), { threshold: 0.005, priceListMs: null });
     const rows = d.buckets.map((b) => [b.period, b.model, b.tape_micros, b.billed_micros, b.variance, b.only, b.beyond]);
     assert.deepEqual(rows, [
       ['2026-12-01', 'claude-haiku-4-5-20251001', 501_235, 501_235, 0, null, false],
@@ -88,16 +89,16 @@ describe('the difference, bucket by bucket, on a tape built to differ in known w
     assert.match(d.buckets[2]!.reasons.join(' '), /billed but not on the tape/);
     assert.equal(d.beyond, 2);
   });
-  it('matches Console display names ("Claude Sonnet 4.5") to API model ids', () => {
-    const d = reconcile(t.db, importAll(t, [`${FIX}anthropic-console-cost.csv`]).map((l) => l.bill), { threshold: 0.005, priceListMs: null });
+  it('matches Console display names ("Claude Sonnet 4.5") to API model ids', async () => {
+    const d = await reconcile(localReconcileSource(t.db), importAll(t, [`${FIX}anthropic-console-cost.csv`]).map((l) => l.bill), { threshold: 0.005, priceListMs: null });
     assert.deepEqual(d.buckets.map((b) => [b.period, b.model, b.variance]), [
       ['2026-12-01', 'Claude Haiku 4.5', 0],
       ['2026-12-01', 'Claude Sonnet 4.5', 0],
       ['2026-12-02', 'Claude Sonnet 4.5', 0.01],
     ]);
   });
-  it('names a price list older than the period as a likely cause', () => {
-    const d = reconcile(t.db, importAll(t, [`${FIX}anthropic-console-cost.csv`]).map((l) => l.bill), { threshold: 0.005, priceListMs: Date.UTC(2026, 5, 1) });
+  it('names a price list older than the period as a likely cause', async () => {
+    const d = await reconcile(localReconcileSource(t.db), importAll(t, [`${FIX}anthropic-console-cost.csv`]).map((l) => l.bill), { threshold: 0.005, priceListMs: Date.UTC(2026, 5, 1) });
     assert.match(d.buckets[2]!.reasons.join(' '), /price list from 2026-06-01 is older than the period/);
   });
 });
@@ -105,14 +106,14 @@ describe('the difference, bucket by bucket, on a tape built to differ in known w
 describe('call by call where the bill has ids', () => {
   const t = tempTape();
   after(() => t.cleanup());
-  it('finds matched, billed-only, tape-only and differently priced calls', () => {
+  it('finds matched, billed-only, tape-only and differently priced calls', async () => {
     const base = { provider: 'openrouter', model: 'openai/gpt-4.1' };
     t.add([
       { ...base, ts: DEC1 + 9 * HOUR + 123, request_id: 'gen-001', cost_micros: 1500 },
       { ...base, ts: DEC1 + 10.5 * HOUR, request_id: 'gen-002', cost_micros: 2000 },
       { ...base, ts: DEC1 + 10.75 * HOUR, request_id: 'gen-999', cost_micros: 700 },
     ]);
-    const d = reconcile(t.db, importAll(t, [`${FIX}openrouter-activity.csv`]).map((l) => l.bill), { threshold: 0.005, priceListMs: null });
+    const d = await reconcile(localReconcileSource(t.db), importAll(t, [`${FIX}openrouter-activity.csv`]).map((l) => l.bill), { threshold: 0.005, priceListMs: null });
     const c = d.calls!;
     assert.deepEqual([c.billed_calls, c.matched, c.only_billed, c.only_tape, c.cost_differs], [3, 2, 1, 1, 1]);
     assert.deepEqual(c.examples.map((e) => e.request_id), ['gen-003', 'gen-002']);

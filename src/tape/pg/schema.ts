@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { TapeError, ExitCode } from '../../errors.js';
 
 export const CENTRAL_APPLICATION = 'tape';
-export const CENTRAL_SCHEMA_VERSION = 1;
+export const CENTRAL_SCHEMA_VERSION = 2;
 /** NOTIFY channel; the payload is the highest `seq` of the committed statement */
 export const NOTIFY_CHANNEL = 'tape_rows';
 
@@ -103,7 +103,65 @@ END $$;
 CREATE TRIGGER tape_rollup AFTER INSERT ON tape REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION tape_after_insert();
 `,
+  // what providers billed (tape reconcile --db postgres://...), beside the organisation's tape:
+  // append-only like the local invoice tables. A file is known by its sha256 (importing it again
+  // adds nothing); a line by (file, entry) and by its natural key (the call id, or provider, period,
+  // model, project, item), which is UNIQUE: two overlapping exports count once, whoever writes.
+  // invoice_rollup is kept by the importer in the same transaction (src/reconcile/central.ts).
+  2: `
+CREATE TABLE invoice_file (
+  id            BIGINT  PRIMARY KEY,
+  sha256        TEXT    NOT NULL UNIQUE,
+  name          TEXT    NOT NULL,
+  format        TEXT    NOT NULL,
+  imported_at   BIGINT  NOT NULL,
+  lines         BIGINT  NOT NULL,
+  added         BIGINT  NOT NULL,
+  price_version TEXT    NOT NULL,
+  imported_by   TEXT    NOT NULL DEFAULT current_user
+);
+CREATE TABLE invoice_line (
+  file_id     BIGINT  NOT NULL REFERENCES invoice_file (id) DEFERRABLE INITIALLY DEFERRED,
+  seq         BIGINT  NOT NULL,
+  line        BIGINT  NOT NULL,
+  start_ms    BIGINT  NOT NULL,
+  end_ms      BIGINT  NOT NULL,
+  provider    TEXT    NOT NULL,
+  model       TEXT    NOT NULL,
+  project     TEXT    NOT NULL,
+  item        TEXT    NOT NULL,
+  request_id  TEXT,
+  cost_micros BIGINT  NOT NULL,
+  natural_key TEXT    NOT NULL UNIQUE,
+  PRIMARY KEY (file_id, seq)
+);
+CREATE TABLE invoice_rollup (
+  provider      TEXT   NOT NULL,
+  format        TEXT   NOT NULL,
+  start_ms      BIGINT NOT NULL,
+  end_ms        BIGINT NOT NULL,
+  model         TEXT   NOT NULL,
+  project       TEXT   NOT NULL,
+  lines         BIGINT NOT NULL,
+  billed_micros BIGINT NOT NULL,
+  calls         BIGINT NOT NULL,
+  first_call_ms BIGINT,
+  last_call_ms  BIGINT,
+  PRIMARY KEY (provider, start_ms, end_ms, format, model, project)
+);
+CREATE FUNCTION invoice_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'invoices are append-only: rows cannot be updated or deleted' USING ERRCODE = 'restrict_violation';
+END $$;
+CREATE TRIGGER invoice_file_no_change BEFORE UPDATE OR DELETE ON invoice_file FOR EACH ROW EXECUTE FUNCTION invoice_append_only();
+CREATE TRIGGER invoice_file_no_truncate BEFORE TRUNCATE ON invoice_file FOR EACH STATEMENT EXECUTE FUNCTION invoice_append_only();
+CREATE TRIGGER invoice_line_no_change BEFORE UPDATE OR DELETE ON invoice_line FOR EACH ROW EXECUTE FUNCTION invoice_append_only();
+CREATE TRIGGER invoice_line_no_truncate BEFORE TRUNCATE ON invoice_line FOR EACH STATEMENT EXECUTE FUNCTION invoice_append_only();
+`,
 };
+
+/** Advisory lock that serialises bill imports into the central invoice tables. */
+export const INVOICE_IMPORT_LOCK = 7365871286303;
 
 type Queryable = Pick<pg.Client, 'query'>;
 

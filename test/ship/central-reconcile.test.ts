@@ -1,0 +1,178 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { cliEnv, runCli } from '../helpers/tape.js';
+import { hostTape, calls, type HostTape } from './fixtures.js';
+import type { CallRow, NewCall } from '../../src/tape/row.js';
+import { PriceBook } from '../../src/pricing/price-book.js';
+import { loadBill, type LoadedBill } from '../../src/reconcile/load.js';
+import { storeBills } from '../../src/reconcile/store.js';
+import { reconcile, type DiffOptions } from '../../src/reconcile/diff.js';
+import { localReconcileSource } from '../../src/reconcile/source.js';
+import { openCentralReconcile } from '../../src/reconcile/central.js';
+import { CENTRAL_MIGRATIONS } from '../../src/tape/pg/schema.js';
+
+const DEC1 = Date.UTC(2026, 11, 1);
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 11, 10);
+const OPTS: DiffOptions = { threshold: 0.005, priceListMs: null };
+
+function asNew(r: CallRow): NewCall {
+  const { id: _id, ...rest } = r;
+  return { ...rest };
+}
+
+/** Integer micro-USD as an exact decimal string. */
+function usd(m: number): string {
+  return `${Math.floor(m / 1e6)}.${String(m % 1e6).padStart(6, '0')}`;
+}
+
+/** OpenRouter generations on one host: ids gen-<host>-<i>, every one priced. */
+function generations(host: string, seed: number, n: number, t0: number): NewCall[] {
+  return calls(seed, n, t0, 2 * DAY - 60_000).map((c, i) => ({ ...c, provider: 'openrouter', model: 'openai/gpt-4.1', request_id: `gen-${host}-${i}`, cost_micros: 100 + ((i * 37) % 900), status: 200 }));
+}
+
+describe('tape reconcile against the central tape', () => {
+  let pg: PgCluster;
+  let url: string;
+  let a: HostTape;
+  let b: HostTape;
+  let union: HostTape;
+  let genericCsv: string;
+  let routerCsv: string;
+  let routerOverlapCsv: string;
+  const prices = new PriceBook();
+  const load = (paths: string[]): LoadedBill[] => paths.map((p) => loadBill(p, null, prices));
+
+  before(async () => {
+    pg = await startPostgres();
+    url = await pg.createDatabase('org_bills');
+    a = hostTape('box-a');
+    b = hostTape('box-b');
+    union = hostTape('union');
+    a.writer.appendBatch([...calls(21, 3_000, DEC1 + 1_111, 2 * DAY - 5_000), ...generations('a', 23, 250, DEC1 + 77)]);
+    b.writer.appendBatch([...calls(22, 2_000, DEC1 + 999_999, 2 * DAY - 2_000_000), ...generations('b', 24, 180, DEC1 + 5_555)]);
+    for (const t of [a, b]) union.writer.appendBatch((t.db.prepare('SELECT * FROM tape ORDER BY id').all() as CallRow[]).map(asNew));
+    for (const t of [a, b]) {
+      const env = cliEnv(t.dir, { TAPE_DB: t.path, TAPE_SHIP_TO: url });
+      if (t === a) assert.equal(runCli(['ship', '--init'], env).status, 0);
+      const r = runCli(['ship'], env);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    // a generic bill per day x provider x model x project, built from the tape and then made to differ
+    const sums = union.db.prepare(`SELECT (ts - ts % ${DAY}) AS day, provider, model, project, SUM(cost_micros) AS cost FROM tape
+      WHERE provider IN ('anthropic', 'openai') AND cost_micros IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`).all() as { day: number; provider: string; model: string; project: string; cost: number }[];
+    const rows = sums.map((s, i) => {
+      const billed = i === 3 ? s.cost + Math.round(s.cost / 50) : s.cost; // one bucket 2% over the tape
+      return `${new Date(s.day).toISOString().slice(0, 10)},${s.provider},${s.model},${s.project},${usd(billed)}`;
+    });
+    rows.splice(5, 1); // one bucket only on the tape
+    rows.push(`2026-12-02,anthropic,claude-sonnet-4-5,research,${usd(4_321_000)}`); // one only on the bill
+    genericCsv = join(union.dir, 'generic.csv');
+    writeFileSync(genericCsv, ['date,provider,model,project,cost_usd', ...rows].join('\r\n') + '\r\n');
+    // OpenRouter call by call: most generations, a few missing, one priced differently, one unknown id
+    const gens = union.db.prepare("SELECT request_id, ts, cost_micros FROM tape WHERE provider = 'openrouter' ORDER BY ts, request_id").all() as { request_id: string; ts: number; cost_micros: number }[];
+    const line = (g: { request_id: string; ts: number; cost_micros: number }) => `${g.request_id},${new Date(g.ts).toISOString().replace('T', ' ').slice(0, 23)},${usd(g.cost_micros)},openai/gpt-4.1`;
+    const billedGens = gens.filter((_, i) => i % 97 !== 5).map((g, i) => (i === 10 ? { ...g, cost_micros: g.cost_micros + 50 } : g));
+    const head = 'generation_id,created_at,cost_total,model_permaslug';
+    routerCsv = join(union.dir, 'router-1.csv');
+    writeFileSync(routerCsv, [head, ...billedGens.slice(0, 300).map(line), line({ request_id: 'gen-nowhere', ts: DEC1 + DAY + 3_600_000, cost_micros: 777 })].join('\n') + '\n');
+    routerOverlapCsv = join(union.dir, 'router-2.csv');
+    writeFileSync(routerOverlapCsv, [head, ...billedGens.slice(250).map(line)].join('\n') + '\n');
+  });
+  after(() => {
+    for (const t of [a, b, union]) t?.close();
+    pg?.stop();
+  });
+
+  it('gives the same report as the union of the local tapes, file by file, with re-imports and overlapping exports', async () => {
+    const central = await openCentralReconcile(url);
+    try {
+      for (const files of [[genericCsv], [routerCsv], [routerOverlapCsv], [genericCsv, routerCsv]]) {
+        const bills = load(files);
+        const storedLocal = storeBills(union.db, bills, prices.version, NOW);
+        const storedCentral = await central.store(bills, prices.version, NOW);
+        assert.deepEqual(storedCentral, storedLocal);
+        const local = await reconcile(localReconcileSource(union.db), bills.map((l) => l.bill), OPTS);
+        const got = await reconcile(central.source, bills.map((l) => l.bill), OPTS);
+        assert.deepEqual(got, local, `files ${files.join(', ')}`);
+        assert.ok(local.buckets.length > 0);
+      }
+      // the overlap counted once: the second OpenRouter export added only its new lines
+      const [, overlap] = load([routerCsv, routerOverlapCsv]).map((l) => l.bill.lines.length);
+      const added = await pg.query<{ added: string; lines: string }>('org_bills', "SELECT added, lines FROM invoice_file WHERE name LIKE '%router-2.csv'");
+      assert.equal(Number(added[0]!.lines), overlap);
+      assert.ok(Number(added[0]!.added) < overlap);
+    } finally {
+      await central.close();
+    }
+  });
+
+  it('names the differences it was built with', async () => {
+    const central = await openCentralReconcile(url);
+    try {
+      const generic = await reconcile(central.source, load([genericCsv]).map((l) => l.bill), OPTS);
+      assert.ok(generic.buckets.every((x) => x.level === 'project'));
+      // the bill left out one priced bucket; the unpriced model's buckets are on the tape only, with their unpriced calls named
+      const onlyTape = generic.buckets.filter((x) => x.only === 'tape');
+      assert.equal(onlyTape.filter((x) => x.tape_micros > 0).length, 1);
+      assert.ok(onlyTape.filter((x) => x.tape_micros === 0).every((x) => x.model === 'mystery-model' && x.unpriced_calls > 0 && /unpriced/.test(x.reasons.join(' '))));
+      assert.equal(generic.buckets.filter((x) => x.only === 'billed').length, 1);
+      assert.equal(generic.buckets.filter((x) => !x.only && x.beyond).length, 1);
+      const router = await reconcile(central.source, load([routerCsv, routerOverlapCsv]).map((l) => l.bill), OPTS);
+      const c = router.calls!;
+      assert.equal(c.only_billed, 1);
+      assert.equal(c.cost_differs, 1);
+      assert.equal(c.only_tape, 5);
+      assert.equal(c.matched, 430 - 5);
+    } finally {
+      await central.close();
+    }
+  });
+
+  it('prints the same table and JSON from --db postgres://... as from the union tape, exit code 3 beyond --threshold', () => {
+    const cases: [string[], number][] = [
+      [[genericCsv, routerCsv, '--json'], 3], // one-sided buckets are beyond any threshold
+      [[genericCsv, routerCsv], 3],
+      [[routerCsv, '--threshold', '0.01'], 3],
+      [[routerCsv, '--threshold', '50'], 0],
+    ];
+    for (const [extra, code] of cases) {
+      const args = ['reconcile', ...extra, '--now', new Date(NOW).toISOString()];
+      const central = runCli([...args, '--db', url], cliEnv(union.dir));
+      const local = runCli([...args, '--db', union.path], cliEnv(union.dir));
+      assert.equal(central.stdout, local.stdout);
+      assert.equal(central.status, code, central.stderr);
+      assert.equal(local.status, code, local.stderr);
+      assert.match(central.stderr, /password in --db shows in the process list/);
+      assert.ok(!central.stderr.includes(pg.password));
+    }
+  });
+
+  it('keeps the central invoice tables append-only', async () => {
+    await assert.rejects(pg.query('org_bills', 'UPDATE invoice_line SET cost_micros = 0'), /append-only/);
+    await assert.rejects(pg.query('org_bills', 'DELETE FROM invoice_file'), /append-only/);
+    await assert.rejects(pg.query('org_bills', 'TRUNCATE invoice_line'), /append-only/);
+  });
+
+  it('asks for `tape ship --init` on a v1 central tape, which then migrates it with its rows', async () => {
+    const old = await pg.createDatabase('org_v1');
+    await pg.query('org_v1', CENTRAL_MIGRATIONS[1]!);
+    await pg.query('org_v1', "INSERT INTO tape_meta (key, value) VALUES ('application', 'tape'), ('schema_version', '1')");
+    const env = cliEnv(a.dir, { TAPE_DB: old });
+    const before = runCli(['reconcile', genericCsv], env);
+    assert.equal(before.status, 5, before.stderr);
+    assert.match(before.stderr, /central schema v1; run `tape ship --init` to migrate it to v2/);
+    assert.equal(runCli(['ship', '--init'], cliEnv(a.dir, { TAPE_DB: a.path, TAPE_SHIP_TO: old })).status, 0);
+    const r = runCli(['ship'], cliEnv(a.dir, { TAPE_DB: a.path, TAPE_SHIP_TO: old }));
+    assert.equal(r.status, 0, r.stderr);
+    const after = runCli(['reconcile', routerCsv, '--json', '--threshold', '100'], env);
+    assert.equal(after.status, 0, after.stderr);
+    const doc = JSON.parse(after.stdout);
+    assert.equal(doc.calls.billed_calls, 301);
+    const meta = await pg.query<{ value: string }>('org_v1', "SELECT value FROM tape_meta WHERE key = 'schema_version'");
+    assert.equal(meta[0]!.value, '2');
+  });
+});
