@@ -12,7 +12,7 @@ export function buildParser(argv: string[]) {
   let y = yargs(argv)
     .scriptName('tape')
     .usage('tape: a live tape of every LLM API call, self-priced\n\nUsage: $0 [command] [options]')
-    .option('db', { type: 'string', describe: 'tape file (default $TAPE_DB or $XDG_DATA_HOME/tape/tape.db)', global: true })
+    .option('db', { type: 'string', describe: 'tape file, or postgres://user@host/db for the central tape (default $TAPE_DB or $XDG_DATA_HOME/tape/tape.db)', global: true })
     .option('config', { type: 'string', describe: 'config file (default $XDG_CONFIG_HOME/tape/config.json)', global: true })
     .command(readCommand);
   for (const c of commands) y = y.command(c);
