@@ -26,13 +26,13 @@ export function openSqliteSource(path: string, o: OpenSourceOptions = {}): TapeS
 
 function sqliteView(db: Db, path: string, o: OpenSourceOptions, filter: RowFilter, close: (() => void) | null): TapeSource {
   const f = compileFilter(filter);
-  const queries = new TapeQueries(db, filter);
+  let queries: TapeQueries | null = null; // prepared on first use: a base source read only through views never prepares them
   return {
     kind: 'sqlite',
     label: path,
     manyHosts: false,
     withFilter: (next) => sqliteView(db, path, o, next, null),
-    readoutInputs: (now, q) => queries.readoutInputs(now, { ...q, periods: q.periods ?? o.periods }),
+    readoutInputs: (now, q) => (queries ??= new TapeQueries(db, filter)).readoutInputs(now, { ...q, periods: q.periods ?? o.periods }),
     lastCursor: () => lastId(db),
     cursorBefore: async (since) => firstIdSince(db, since) - 1,
     latest(limit, at) {

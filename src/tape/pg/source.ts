@@ -34,7 +34,8 @@ function strip(rows: SeqRow[]): CallRow[] {
 function fail(err: unknown, target: PgTarget): never {
   if (err instanceof TapeError) throw err;
   const f = classifyPgError(err, target);
-  throw new TapeError(`reading the central tape ${target.redacted} failed: ${f.message}`, f.transient ? ExitCode.unavailable : ExitCode.failure);
+  const message = f.message.includes(target.redacted) ? f.message : `reading the central tape ${target.redacted} failed: ${f.message}`;
+  throw new TapeError(message, f.transient ? ExitCode.unavailable : ExitCode.failure);
 }
 
 export async function openPgSource(url: string, o: OpenSourceOptions = {}): Promise<TapeSource> {
