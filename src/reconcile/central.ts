@@ -70,31 +70,19 @@ const numOrNull = (v: unknown): number | null => (v === null ? null : Number(v))
 
 /** Both sides read from the central tables: invoice_rollup, rollup_hour (all hosts) and the rows at the edges. */
 function centralSource(c: pg.Client, guard: Guard): ReconcileSource {
-  const sumRows = (rows: Record<string, unknown>[]): TapeSum[] =>
-    rows.map((r) => ({ model: String(r.model), project: String(r.project), cost: num(r.cost), calls: num(r.calls), unpriced: num(r.unpriced), flagged: num(r.flagged), errors: num(r.errors) }));
-  const RAW = `SELECT model, project, COALESCE(SUM(cost_micros), 0) AS cost, COUNT(*) AS calls,
-      COUNT(*) FILTER (WHERE cost_micros IS NULL) AS unpriced, COUNT(*) FILTER (WHERE flags <> 0) AS flagged,
-      COUNT(*) FILTER (WHERE status >= 400) AS errors
-    FROM tape WHERE ts_ms >= $1 AND ts_ms < $2 AND provider = $3 GROUP BY model, project`;
-  const ROLL = `SELECT model, project, SUM(cost_micros) AS cost, SUM(calls) AS calls, SUM(unpriced_calls) AS unpriced,
-      SUM(flagged_calls) AS flagged, SUM(error_calls) AS errors
-    FROM rollup_hour WHERE hour >= $1 AND hour < $2 AND provider = $3 GROUP BY model, project`;
+  const billedSql = `SELECT format, start_ms, end_ms, model, project, lines, billed_micros, calls, first_call_ms, last_call_ms
+    FROM invoice_rollup WHERE provider = $1 AND start_ms >= $2 AND start_ms < $3
+    ORDER BY start_ms, end_ms, format COLLATE "C", model COLLATE "C", project COLLATE "C"`;
   return {
     idBatch: ID_BATCH,
     billed: guard(async (provider: string, lo: number, hi: number): Promise<BilledSum[]> => {
-      const r = await c.query(`SELECT format, start_ms, end_ms, model, project, lines, billed_micros, calls, first_call_ms, last_call_ms
-        FROM invoice_rollup WHERE provider = $1 AND start_ms >= $2 AND start_ms < $3
-        ORDER BY start_ms, end_ms, format COLLATE "C", model COLLATE "C", project COLLATE "C"`, [provider, lo, hi]);
+      const r = await c.query(billedSql, [provider, lo, hi]);
       return r.rows.map((x: Record<string, unknown>) => ({
         format: String(x.format), start_ms: num(x.start_ms), end_ms: num(x.end_ms), model: String(x.model), project: String(x.project),
         lines: num(x.lines), billed_micros: num(x.billed_micros), calls: num(x.calls), first_call_ms: numOrNull(x.first_call_ms), last_call_ms: numOrNull(x.last_call_ms),
       }));
     }),
-    tape: guard(async (provider: string, lo: number, hi: number): Promise<TapeSum[]> => {
-      const parts: TapeSum[][] = [];
-      for (const s of spanParts(lo, hi)) parts.push(sumRows((await c.query(s.from === 'rollup' ? ROLL : RAW, [s.lo, s.hi, provider])).rows));
-      return mergeSums(parts);
-    }),
+    tape: guard((provider: string, lo: number, hi: number) => centralTapeSums(c, provider, lo, hi)),
     // the central key is (host, id): should two hosts carry one request id, the first shipped is the call
     calls: guard(async (ids: readonly string[]): Promise<CallHit[]> => {
       const r = await c.query({
@@ -106,6 +94,29 @@ function centralSource(c: pg.Client, guard: Guard): ReconcileSource {
       return r.rows.map((x: unknown[]) => [String(x[0]), numOrNull(x[1]), num(x[2])] as const);
     }),
   };
+}
+
+type Queryable = Pick<pg.Client, 'query'>;
+
+/**
+ * The central twin of TapeSide.sums: tape sums of a provider with lo <= ts_ms < hi per (model,
+ * project), over all hosts: whole hours from rollup_hour, partial hours from the rows. `extra` is
+ * a further WHERE clause whose placeholders start at $4.
+ */
+export async function centralTapeSums(q: Queryable, provider: string, lo: number, hi: number, extra: { readonly sql: string; readonly params: readonly string[] } = { sql: 'TRUE', params: [] }): Promise<TapeSum[]> {
+  const raw = `SELECT model, project, COALESCE(SUM(cost_micros), 0) AS cost, COUNT(*) AS calls,
+      COUNT(*) FILTER (WHERE cost_micros IS NULL) AS unpriced, COUNT(*) FILTER (WHERE flags <> 0) AS flagged,
+      COUNT(*) FILTER (WHERE status >= 400) AS errors
+    FROM tape WHERE ts_ms >= $1 AND ts_ms < $2 AND provider = $3 AND ${extra.sql} GROUP BY model, project`;
+  const roll = `SELECT model, project, SUM(cost_micros) AS cost, SUM(calls) AS calls, SUM(unpriced_calls) AS unpriced,
+      SUM(flagged_calls) AS flagged, SUM(error_calls) AS errors
+    FROM rollup_hour WHERE hour >= $1 AND hour < $2 AND provider = $3 AND ${extra.sql} GROUP BY model, project`;
+  const parts: TapeSum[][] = [];
+  for (const s of spanParts(lo, hi)) {
+    const r = await q.query(s.from === 'rollup' ? roll : raw, [s.lo, s.hi, provider, ...extra.params]);
+    parts.push(r.rows.map((x: Record<string, unknown>) => ({ model: String(x.model), project: String(x.project), cost: num(x.cost), calls: num(x.calls), unpriced: num(x.unpriced), flagged: num(x.flagged), errors: num(x.errors) })));
+  }
+  return mergeSums(parts);
 }
 
 const LINE_SQL = `INSERT INTO invoice_line (file_id, seq, line, start_ms, end_ms, provider, model, project, item, request_id, cost_micros, natural_key)

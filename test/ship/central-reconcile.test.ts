@@ -13,6 +13,10 @@ import { reconcile, type DiffOptions } from '../../src/reconcile/diff.js';
 import { localReconcileSource } from '../../src/reconcile/source.js';
 import { openCentralReconcile } from '../../src/reconcile/central.js';
 import { CENTRAL_MIGRATIONS } from '../../src/tape/pg/schema.js';
+import { invoicePeriods } from '../../src/reconcile/periods.js';
+import { centralInvoicePeriods } from '../../src/reconcile/central-periods.js';
+import { compileFilter, type RowFilter } from '../../src/tape/filter.js';
+import pgClient from 'pg';
 
 const DEC1 = Date.UTC(2026, 11, 1);
 const DAY = 86_400_000;
@@ -107,6 +111,23 @@ describe('tape reconcile against the central tape', () => {
       assert.ok(Number(added[0]!.added) < overlap);
     } finally {
       await central.close();
+    }
+  });
+
+  it('gives the variance band the same periods over the central tables as over the union tape', async () => {
+    const c = new pgClient.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const filters: RowFilter[] = [{}, { provider: ['openrouter'] }, { project: ['research', 'sales-*'] }, { host: ['box-a'] }, { model: ['claude-*'], provider: ['anthropic'] }];
+      for (const filter of filters) {
+        for (const now of [NOW, DEC1 + DAY + 12 * 3_600_000 + 1]) {
+          const local = invoicePeriods(union.db, now, compileFilter(filter));
+          assert.ok(local.length > 0);
+          assert.deepEqual(await centralInvoicePeriods(c, now, filter), local, `${JSON.stringify(filter)} at ${new Date(now).toISOString()}`);
+        }
+      }
+    } finally {
+      await c.end();
     }
   });
 
