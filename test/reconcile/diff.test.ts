@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { loadBill, type LoadedBill } from '../../src/reconcile/load.js';
-import { storeBills } from '../../src/reconcile/store.js';
+import { naturalKeys, storeBills } from '../../src/reconcile/store.js';
 import { reconcile } from '../../src/reconcile/diff.js';
 import { localReconcileSource } from '../../src/reconcile/source.js';
 import { invoicePeriods } from '../../src/reconcile/periods.js';
@@ -22,6 +22,19 @@ function importAll(t: ReturnType<typeof tempTape>, paths: string[]): LoadedBill[
   storeBills(t.db, loaded, 'test', NOW);
   return loaded;
 }
+
+describe('natural keys', () => {
+  it('keep the text stored by earlier versions, so old imports still count once', () => {
+    const line = { line: 2, start_ms: DEC1, end_ms: DEC2, provider: 'anthropic', model: 'm', project: 'p', item: 'i', request_id: null, cost_micros: 1 };
+    const local = naturalKeys('generic-csv');
+    assert.equal(local(line), `b\u0000generic-csv\u0000anthropic\u0000${DEC1}\u0000${DEC2}\u0000m\u0000p\u0000i\u00000`);
+    assert.equal(local(line), `b\u0000generic-csv\u0000anthropic\u0000${DEC1}\u0000${DEC2}\u0000m\u0000p\u0000i\u00001`);
+    assert.equal(local({ ...line, request_id: 'gen-1' }), 'c\u0000anthropic\u0000gen-1');
+    const central = naturalKeys('generic-csv', (parts) => JSON.stringify(parts));
+    assert.equal(central({ ...line, request_id: 'gen-1' }), '["c","anthropic","gen-1"]');
+    assert.equal(central(line), `["b","generic-csv","anthropic",${DEC1},${DEC2},"m","p","i",0]`);
+  });
+});
 
 describe('re-import and overlapping exports', () => {
   const t = tempTape();
