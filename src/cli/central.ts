@@ -3,6 +3,7 @@
  * through the TapeSource interface. Called from read.ts when --db (or $TAPE_DB) is a URL.
  */
 import type { ReadoutQueryOptions } from '../tape/queries.js';
+import type { CentralPeriods } from '../tape/pg/queries.js';
 import type { ReadoutSettings } from '../readouts/index.js';
 import { openTapeSource } from '../tape/source.js';
 import { streamSource } from '../tape/source-stream.js';
@@ -25,13 +26,15 @@ export interface CentralStreamOptions {
   readonly follow: boolean;
   readonly clock: () => number;
   readonly readouts: { everyMs: number; query: ReadoutQueryOptions; settings: ReadoutSettings } | null;
+  /** the variance band's periods over the central tape */
+  readonly centralPeriods?: CentralPeriods;
 }
 
 export async function streamCentral(o: CentralStreamOptions): Promise<number> {
   if (o.fromFlag && urlHasPassword(o.url)) {
     process.stderr.write('tape: warning: a password in --db shows in the process list; put it in $PGPASSWORD, ~/.pgpass or $TAPE_DB\n');
   }
-  const source = await openTapeSource(o.url, { filter: o.filter, env: o.env });
+  const source = await openTapeSource(o.url, { filter: o.filter, env: o.env, centralPeriods: o.centralPeriods });
   onShutdown(() => source.close());
   if (o.mode === 'plain') process.stderr.write(`tape: stdout is not a terminal: printing one plain line per call${o.follow ? ' as they arrive' : ''} (use --json for NDJSON)\n`);
   const out = new LineOut(process.stdout);

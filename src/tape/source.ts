@@ -9,6 +9,7 @@ import type { RowFilter } from './filter.js';
 import type { ReadoutQueryOptions } from './queries.js';
 import type { ReadoutInputs } from '../readouts/types.js';
 import { isPostgresUrl, parsePgUrl } from './pg/connect.js';
+import type { CentralPeriods } from './pg/queries.js';
 import { openSqliteSource } from './sqlite-source.js';
 
 /** A local tape answers at once (so the screen's first frame is drawn from its first read); the central one later. */
@@ -90,6 +91,8 @@ export interface OpenSourceOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** SQLite only: reconciled periods for the variance band */
   readonly periods?: ReadoutQueryOptions['periods'];
+  /** PostgreSQL only: reconciled periods for the variance band over the central tape */
+  readonly centralPeriods?: CentralPeriods;
   /** how often to look for new rows when no notification arrives, ms */
   readonly pollMs?: number;
 }

@@ -11,6 +11,7 @@
 import type { CallRow } from '../tape/row.js';
 import type { RowFilter } from '../tape/filter.js';
 import type { ReadoutQueryOptions } from '../tape/queries.js';
+import type { CentralPeriods } from '../tape/pg/queries.js';
 import { openTapeSource, tapeLabel, type Awaitable, type FollowHandle, type TapeSource, type TickGroup } from '../tape/source.js';
 import { computeReadouts, type ReadoutSettings, type Readouts, type TopEntry } from '../readouts/index.js';
 import { TapeError, ExitCode } from '../errors.js';
@@ -25,6 +26,8 @@ export interface FeedOptions {
   /** the source, when the caller opened it already (checked before the screen opens) */
   readonly source?: TapeSource;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** the central tape's variance band periods (from reconcile), when the feed opens the source itself */
+  readonly centralPeriods?: CentralPeriods;
   /** the command line's filter */
   readonly filter: RowFilter;
   readonly query: ReadoutQueryOptions;
@@ -164,7 +167,7 @@ export class TapeFeed {
     if (this.opening || performance.now() < this.nextOpenAt) return false;
     let opened: Awaitable<TapeSource>;
     try {
-      opened = openTapeSource(this.o.path, { env: this.o.env, pollMs: this.o.pollMs });
+      opened = openTapeSource(this.o.path, { env: this.o.env, pollMs: this.o.pollMs, centralPeriods: this.o.centralPeriods });
     } catch (err) {
       if (this.waitFor(err)) return false;
       throw err;

@@ -10,7 +10,7 @@ import { clockFrom, readoutSetup, rowFilter } from '../cli/commands/read.js';
 import { makeContext } from '../cli/context.js';
 import { startDemoTape } from '../cli/demo-tape.js';
 import { onShutdown, untilStopped } from '../cli/lifecycle.js';
-import { openTapeSource, type TapeSource } from '../tape/source.js';
+import { openTapeSource, type OpenSourceOptions, type TapeSource } from '../tape/source.js';
 import { isPostgresUrl, urlHasPassword } from '../tape/pg/connect.js';
 import { TapeError, ExitCode } from '../errors.js';
 import { App } from './components/App.js';
@@ -43,9 +43,9 @@ export function alternateScreen(out: NodeJS.WriteStream): () => void {
  * login, no central schema) fails here with its one-line error. One that is not there yet (no
  * file, the server down) opens the screen anyway, which waits for it and says why.
  */
-async function precheck(db: string, env: Readonly<Record<string, string | undefined>>): Promise<TapeSource | undefined> {
+async function precheck(db: string, o: OpenSourceOptions): Promise<TapeSource | undefined> {
   try {
-    return await openTapeSource(db, { env });
+    return await openTapeSource(db, o);
   } catch (err) {
     if (err instanceof TapeError && (err.exitCode === ExitCode.noTape || err.exitCode === ExitCode.unavailable)) return undefined;
     throw err;
@@ -65,7 +65,7 @@ export async function runScreen(a: ReadArgs): Promise<number> {
   if (isPostgresUrl(ctx.paths.db) && a.db !== undefined && urlHasPassword(ctx.paths.db)) {
     process.stderr.write('tape: warning: a password in --db shows in the process list; put it in $PGPASSWORD, ~/.pgpass or $TAPE_DB\n');
   }
-  const source = await precheck(ctx.paths.db, ctx.env);
+  const source = await precheck(ctx.paths.db, { env: ctx.env, centralPeriods: setup.centralPeriods });
   if (source) onShutdown(() => source.close());
   const money = new Money(a.currency ?? ctx.config.currency, a.fx ?? ctx.config.fx);
   const theme = themeFromEnv(process.env);
@@ -81,6 +81,7 @@ export async function runScreen(a: ReadArgs): Promise<number> {
         path: ctx.paths.db,
         source,
         env: ctx.env,
+        centralPeriods: setup.centralPeriods,
         filter: rowFilter(a),
         query: setup.query,
         settings: setup.settings,

@@ -6,6 +6,9 @@ import { hostTape, type HostTape } from '../ship/fixtures.js';
 import { perHour, type Readouts } from '../../src/readouts/index.js';
 import type { RowFilter } from '../../src/tape/filter.js';
 import { NOW, fixtureCalls, query, screen, money, KEYS } from './fixture.js';
+import { fmtPercent } from '../../src/ui/format.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** `tape --json --no-follow --readouts --now NOW --db URL`: its closing readouts line. */
 function cliReadouts(url: string, dir: string, filter: RowFilter = {}): Readouts {
@@ -139,6 +142,25 @@ describe('the screen over the central tape (tape --db postgres://...)', () => {
       const back = await s.until('post-outage');
       await s.until((text) => !text.includes('reading the tape failed'), 'the notice to go');
       assert.ok(back.includes('live-notify') || back.includes('box-a'), back);
+    } finally {
+      s.unmount();
+    }
+  });
+
+  it('shows the variance band of bills imported into the central tape, as tape --json --readouts does', async () => {
+    // the opus call of 2026-12-19 billed 1% above the tape
+    const bill = join(a.dir, 'bill.csv');
+    writeFileSync(bill, 'date,provider,model,project,cost_usd\n2026-12-19,anthropic,claude-opus-4-5,underwriting,0.115140\n');
+    const imported = runCli(['reconcile', bill, '--db', url], cliEnv(a.dir));
+    assert.ok(imported.status === 0 || imported.status === 3, imported.stderr);
+    const r = cliReadouts(url, a.dir);
+    assert.notEqual(r.variance.state, 'none');
+    assert.notEqual(r.variance.latest, null);
+    const s = screen(url, { columns: 100, rows: 30 });
+    try {
+      const word = r.variance.state === 'incident' ? 'INCIDENT' : r.variance.state === 'watch' ? 'WATCH' : 'OK';
+      const f = await s.until(`VARIANCE ${word}`);
+      await s.until(fmtPercent(r.variance.latest!), `the latest variance ${fmtPercent(r.variance.latest!)} in:\n${f}`);
     } finally {
       s.unmount();
     }

@@ -9,6 +9,7 @@ import { computeReadouts, DEFAULT_READOUT_SETTINGS, type Readouts } from '../../
 import { Flag, type NewCall } from '../../src/tape/row.js';
 import type { RowFilter } from '../../src/tape/filter.js';
 import { call, waitFor } from '../helpers/tape.js';
+import { centralPeriods } from '../../src/cli/commands/read.js';
 
 /** 2026-12-20T00:00:00Z: the pinned clock of these tests. */
 export const NOW = Date.UTC(2026, 11, 20, 0, 0, 0);
@@ -57,7 +58,7 @@ export function screen(path: string, o: { columns?: number; rows?: number; q?: R
   const q = o.q ?? query();
   const r = render(
     <App
-      tape={{ path, filter: q.filter ?? {}, query: q, settings: DEFAULT_READOUT_SETTINGS, clock: () => NOW, follow: o.follow ?? true, frameMs: 20, tickMs: 100, pollMs: o.pollMs ?? 20 }}
+      tape={{ path, centralPeriods: path.startsWith('postgres://') ? centralPeriods : undefined, filter: q.filter ?? {}, query: q, settings: DEFAULT_READOUT_SETTINGS, clock: () => NOW, follow: o.follow ?? true, frameMs: 20, tickMs: 100, pollMs: o.pollMs ?? 20 }}
       prices={{ version: 'genai-prices@0.1.8', fetchedAt: null }}
       money={money}
       theme={o.theme ?? plain}

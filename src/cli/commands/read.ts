@@ -11,9 +11,11 @@ import { parseDuration, parseWhen } from '../../time.js';
 import { dollarsToMicros } from '../../config/config.js';
 import type { RowFilter } from '../../tape/filter.js';
 import type { ReadoutQueryOptions } from '../../tape/queries.js';
+import type { CentralPeriods } from '../../tape/pg/queries.js';
 import type { ReadoutSettings } from '../../readouts/index.js';
 import { startDemoTape } from '../demo-tape.js';
 import { invoicePeriods } from '../../reconcile/periods.js';
+import { centralInvoicePeriods } from '../../reconcile/central-periods.js';
 import { isPostgresUrl } from '../../tape/pg/connect.js';
 import { streamCentral } from '../central.js';
 
@@ -75,8 +77,23 @@ export function windowSeconds(ctx: Context, window: string | undefined): number 
   return Math.round(ms / 1000);
 }
 
-export function readoutSetup(ctx: Context, a: ReadArgs): { query: ReadoutQueryOptions; settings: ReadoutSettings } {
+export interface ReadoutSetup {
+  readonly query: ReadoutQueryOptions;
+  readonly settings: ReadoutSettings;
+  /** the variance band's periods over the central tape */
+  readonly centralPeriods?: CentralPeriods;
+}
+
+/** The central variance band; a central schema from before the invoice tables (v1) has no bills yet. */
+export const centralPeriods: CentralPeriods = (q, now, filter) =>
+  centralInvoicePeriods(q, now, filter).catch((err: { code?: unknown }) => {
+    if (err?.code === '42P01') return []; // undefined_table: no invoice tables yet
+    throw err;
+  });
+
+export function readoutSetup(ctx: Context, a: ReadArgs): ReadoutSetup {
   return {
+    ...(isPostgresUrl(ctx.paths.db) ? { centralPeriods } : {}),
     query: {
       windowSeconds: windowSeconds(ctx, a.window),
       budgetRateSeconds: ctx.config.budgetRateSeconds,
@@ -112,8 +129,8 @@ export async function streamCommand(a: ReadArgs, mode: 'json' | 'plain'): Promis
   }
   const setup = readoutSetup(ctx, a);
   if (isPostgresUrl(ctx.paths.db)) {
-    const readouts = mode === 'json' && a.readouts !== undefined ? { everyMs, ...setup } : null;
-    return streamCentral({ url: ctx.paths.db, fromFlag: a.db !== undefined, env: ctx.env, mode, filter: rowFilter(a), since, until, follow: a.follow !== false && until === undefined, clock, readouts });
+    const readouts = mode === 'json' && a.readouts !== undefined ? { everyMs, query: setup.query, settings: setup.settings } : null;
+    return streamCentral({ url: ctx.paths.db, fromFlag: a.db !== undefined, env: ctx.env, mode, filter: rowFilter(a), since, until, follow: a.follow !== false && until === undefined, clock, readouts, centralPeriods: setup.centralPeriods });
   }
   const db = openReader(ctx.paths.db);
   onShutdown(() => {

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { RowFilter } from '../filter.js';
 import type { ReadoutQueryOptions } from '../queries.js';
-import type { ProjectCost, ReadoutInputs } from '../../readouts/types.js';
+import type { ProjectCost, ReadoutInputs, ReconciledPeriod } from '../../readouts/types.js';
 import { monthBounds } from '../../readouts/budget.js';
 import { pgFilter, type PgFilter } from './filter.js';
 
@@ -20,7 +20,10 @@ export interface Sums {
   unpriced: number;
 }
 
-type Queryable = Pick<pg.Pool, 'query'>;
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+/** Reconciled periods for the variance band over the central tape (supplied by reconcile, which owns the bills). */
+export type CentralPeriods = (q: Queryable, now: number, filter: RowFilter) => Promise<readonly ReconciledPeriod[]>;
 
 export class PgQueries {
   private readonly q: Queryable;
@@ -29,9 +32,13 @@ export class PgQueries {
   private readonly projects: string;
   private readonly raw: string;
   private readonly rollup: string;
+  private readonly filter: RowFilter;
+  private readonly periods: CentralPeriods | null;
 
-  constructor(q: Queryable, filter: RowFilter = {}) {
+  constructor(q: Queryable, filter: RowFilter = {}, periods: CentralPeriods | null = null) {
     this.q = q;
+    this.filter = filter;
+    this.periods = periods;
     this.f = pgFilter(filter, 0);
     const k = this.f.params.length;
     const p = (i: number) => `$${k + i}`;
@@ -76,16 +83,17 @@ export class PgQueries {
     };
   }
 
-  /** Everything the readouts need at `now` (reconciled periods live in local tapes: none here). */
+  /** Everything the readouts need at `now` (reconciled periods only when reconcile supplies them). */
   async readoutInputs(now: number, o: ReadoutQueryOptions): Promise<ReadoutInputs> {
     const wMs = o.windowSeconds * 1000;
     const refresh = o.topRefreshMs ?? 5000;
     const month = monthBounds(now);
-    const [short, projects, mtd, trailing] = await Promise.all([
+    const [short, projects, mtd, trailing, periods] = await Promise.all([
       this.one<{ s60: number; s15: number; sw: number; cw: number }>(this.short, [now - 60_000, now - MIN15, now - wMs, now - Math.max(MIN15, wMs), now]),
       this.q.query(this.projects, [...this.f.params, now - HOUR, now - refresh, now - HOUR - refresh, now]),
       this.range(month.start - 1, now),
       this.range(now - o.budgetRateSeconds * 1000, now),
+      this.periods ? this.periods(this.q, now, this.filter) : [],
     ]);
     return {
       now,
@@ -99,7 +107,7 @@ export class PgQueries {
       budgetRateSeconds: o.budgetRateSeconds,
       budgetRateWindowMicros: trailing.cost,
       budgetMicros: o.budgetMicros,
-      periods: [],
+      periods: [...periods],
       unpricedCalls: mtd.unpriced,
     };
   }

@@ -58,7 +58,7 @@ export async function openPgSource(url: string, o: OpenSourceOptions = {}): Prom
 const LOOK_BACK = 100_000;
 
 function pgView(pool: pg.Pool, config: pg.ClientConfig, target: PgTarget, o: OpenSourceOptions, filter: RowFilter, close: (() => Promise<void>) | null): TapeSource {
-  const queries = new PgQueries(pool, filter);
+  const queries = new PgQueries(pool, filter, o.centralPeriods ?? null);
   const f = pgFilter(filter, 0);
   const k = f.params.length;
   const query = (sql: string, args: unknown[]) => pool.query(sql, [...f.params, ...args]).catch((err) => fail(err, target));
