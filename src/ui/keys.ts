@@ -37,7 +37,7 @@ export const KEY_TABLE: readonly KeyDef[] = [
   { action: 'pageDown', keys: 'PgDn', modes: BROWSE, label: 'page', help: 'a page of older calls (pauses)', footer: false, match: (_i, k) => k.pageDown },
   { action: 'top', keys: 'Home', modes: BROWSE, label: 'newest', help: 'back to the newest call', footer: false, match: (_i, k) => k.home },
   { action: 'open', keys: 'Enter', modes: BROWSE, label: 'open call', help: 'open the selected call whole: every field, price version, request id', footer: true, match: (_i, k) => k.return },
-  { action: 'filter', keys: '/', modes: BROWSE, label: 'filter', help: 'filter by project, model or provider (project:x, model:x, provider:x; * globs)', footer: true, essential: true, match: (i) => i === '/' },
+  { action: 'filter', keys: '/', modes: BROWSE, label: 'filter', help: 'filter by project, model, provider or host (project:x, model:x, provider:x, host:x; * globs)', footer: true, essential: true, match: (i) => i === '/' },
   { action: 'clear', keys: 'Esc', modes: BROWSE, label: 'clear filter', help: 'clear the filter', footer: true, match: (_i, k) => k.escape },
   { action: 'window', keys: 'w', modes: BROWSE, label: 'window', help: 'ticker window: 90s, 5m, 15m, 1h', footer: true, essential: true, match: (i) => i === 'w' },
   { action: 'tz', keys: 'u', modes: BROWSE, label: 'UTC/local', help: 'times in UTC (Z, the default) or local time', footer: true, match: (i) => i === 'u' },

@@ -55,20 +55,20 @@ export function nextWindow(current: number): number {
   return WINDOWS.find((w) => w > current) ?? WINDOWS[0]!;
 }
 
-const FIELDS = ['project', 'model', 'provider'] as const;
+const FIELDS = ['project', 'model', 'provider', 'host'] as const;
 
 /**
- * Filter text to a row filter: `project:x`, `model:x`, `provider:x` (or p:, m:, pr:) name the
+ * Filter text to a row filter: `project:x`, `model:x`, `provider:x`, `host:x` (or p:, m:, pr:, h:) name the
  * field; bare text is matched against the calls on screen to pick the field it names (an exact
  * name matches exactly, else as a `*text*` glob), projects first.
  */
 export function parseFilterText(text: string, rows: readonly CallRow[]): ScreenFilter | null {
   const t = text.trim();
   if (!t) return null;
-  const m = /^(project|model|provider|p|m|pr):(.+)$/i.exec(t);
+  const m = /^(project|model|provider|host|p|m|pr|h):(.+)$/i.exec(t);
   if (m) {
     const key = m[1]!.toLowerCase();
-    const field = key === 'p' ? 'project' : key === 'm' ? 'model' : key === 'pr' ? 'provider' : (key as (typeof FIELDS)[number]);
+    const field = key === 'p' ? 'project' : key === 'm' ? 'model' : key === 'pr' ? 'provider' : key === 'h' ? 'host' : (key as (typeof FIELDS)[number]);
     const v = m[2]!.trim();
     return { filter: { [field]: [v] }, label: `${field}=${v}` };
   }

@@ -134,6 +134,10 @@ describe('the key table', () => {
     assert.deepEqual(parseFilterText('gpt-5', ctx.rows)?.filter, { model: ['gpt-5'] });
     assert.deepEqual(parseFilterText('provider:open*', ctx.rows)?.filter, { provider: ['open*'] });
     assert.equal(parseFilterText('  ', ctx.rows), null);
+    const hosts = [{ project: 'sales-tool', model: 'gpt-5', provider: 'openai', host: 'box-b' } as CallRow];
+    assert.deepEqual(parseFilterText('host:box-*', hosts)?.filter, { host: ['box-*'] });
+    assert.deepEqual(parseFilterText('h:box-a', hosts)?.filter, { host: ['box-a'] });
+    assert.deepEqual(parseFilterText('box-b', hosts)?.filter, { host: ['box-b'] });
     assert.deepEqual([90, 300, 900, 3600].map(nextWindow), [300, 900, 3600, 90]);
   });
 });
