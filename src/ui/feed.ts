@@ -7,6 +7,9 @@
  *
  * A local tape answers synchronously, so each read is applied at once (the first frame is drawn
  * from the first read, as before); the central tape answers later and the hook is told to draw.
+ * (Longer than our usual file: opening, reloading, following and the readouts share one
+ * generation counter that drops answers to an older filter, and reading it in one place is
+ * what keeps that right.)
  */
 import type { CallRow } from '../tape/row.js';
 import type { RowFilter } from '../tape/filter.js';
@@ -17,7 +20,7 @@ import { computeReadouts, type ReadoutSettings, type Readouts, type TopEntry } f
 import { TapeError, ExitCode } from '../errors.js';
 import { Ring } from './ring.js';
 import { BUCKET_MS, type TickBucket } from './ticker-model.js';
-import { familyOf } from './theme.js';
+import { TickerBuckets, callsPerSecond } from './ticker-buckets.js';
 import { whenReady, backoff } from './awaitable.js';
 
 export interface FeedOptions {
@@ -92,7 +95,7 @@ export class TapeFeed {
   private handle: FollowHandle | null = null;
   private filter: RowFilter;
   private readonly ring: Ring<CallRow>;
-  private buckets = new Map<number, TickBucket>();
+  private readonly buckets = new TickerBuckets();
   /** rows that arrived while the buckets are being re-read (added on top when they land) */
   private pendingBuckets: CallRow[] | null = null;
   private arrived = 0;
@@ -288,10 +291,9 @@ export class TapeFeed {
         if (gen !== this.gen) return;
         const since = this.pendingBuckets ?? [];
         this.pendingBuckets = null;
-        this.buckets = new Map();
-        for (const g of groups) this.addToBucket(g.b, g.n, g.d, g.c, g.model);
+        this.buckets.reset(groups);
         const from = this.o.clock() - this.windowSeconds * 1000;
-        for (const r of since) if (r.ts > from) this.addToBucket(Math.floor(r.ts / BUCKET_MS), 1, r.duration_ms, r.cost_micros, r.model);
+        for (const r of since) this.buckets.addCall(r, from);
         this.changed();
       },
       (err) => {
@@ -299,25 +301,6 @@ export class TapeFeed {
         this.failed(err);
       },
     );
-  }
-
-  private addToBucket(i: number, n: number, durMs: number, cost: number | null, model: string): void {
-    const fam = familyOf(model);
-    const b = this.buckets.get(i);
-    if (!b) {
-      this.buckets.set(i, { i, n, tallMs: durMs, tallFam: fam, topCost: cost, topFam: fam });
-      return;
-    }
-    const taller = durMs > b.tallMs;
-    const costlier = cost !== null && (b.topCost === null || cost > b.topCost);
-    this.buckets.set(i, {
-      i,
-      n: b.n + n,
-      tallMs: taller ? durMs : b.tallMs,
-      tallFam: taller ? fam : b.tallFam,
-      topCost: costlier ? cost : b.topCost,
-      topFam: costlier ? fam : b.topFam,
-    });
   }
 
   private push(r: CallRow): void {
@@ -331,7 +314,7 @@ export class TapeFeed {
     const from = this.o.clock() - this.windowSeconds * 1000;
     for (const r of rows) {
       this.push(r);
-      if (r.ts > from) this.addToBucket(Math.floor(r.ts / BUCKET_MS), 1, r.duration_ms, r.cost_micros, r.model);
+      this.buckets.addCall(r, from);
     }
     this.pendingBuckets?.push(...rows);
     this.arrived += rows.length;
@@ -388,8 +371,7 @@ export class TapeFeed {
     }
     this.ticks++;
     if (this.loading) return; // the reload reads the readouts when its rows are in
-    const edge = Math.floor((this.o.clock() - this.windowSeconds * 1000) / BUCKET_MS);
-    for (const i of this.buckets.keys()) if (i < edge) this.buckets.delete(i);
+    this.buckets.prune(this.o.clock() - this.windowSeconds * 1000);
     this.computeReadouts(this.ticks % (this.o.topEveryTicks ?? 5) === 0);
     this.dirty = true;
   }
@@ -422,10 +404,7 @@ export class TapeFeed {
   snapshot(): FeedSnapshot {
     this.dirty = false;
     const now = this.o.clock();
-    const recent = Math.floor((now - 10_000) / BUCKET_MS);
-    let n10 = 0;
-    const buckets = Array.from(this.buckets.values());
-    for (const b of buckets) if (b.i >= recent && b.i * BUCKET_MS <= now) n10 += b.n;
+    const buckets = this.buckets.values();
     return {
       phase: !this.source ? 'waiting' : this.loading && this.ring.size === 0 ? 'loading' : 'live',
       waitingWhy: this.waitingWhy,
@@ -439,7 +418,7 @@ export class TapeFeed {
       buckets,
       readouts: this.readouts,
       top: this.top,
-      callsPerSec: n10 / 10,
+      callsPerSec: callsPerSecond(buckets, now),
       windowSeconds: this.windowSeconds,
       filter: this.filter,
       seq: ++this.seq,
