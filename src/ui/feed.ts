@@ -372,7 +372,8 @@ export class TapeFeed {
     this.ticks++;
     if (this.loading) return; // the reload reads the readouts when its rows are in
     this.buckets.prune(this.o.clock() - this.windowSeconds * 1000);
-    this.computeReadouts(this.ticks % (this.o.topEveryTicks ?? 5) === 0);
+    // an empty top-n (a tape still filling, a quiet hour) is re-read every tick, not left blank for 5 s
+    this.computeReadouts(this.ticks % (this.o.topEveryTicks ?? 5) === 0 || this.top.length === 0);
     this.dirty = true;
   }
 
