@@ -86,14 +86,29 @@ export class TapeQueries {
     if (this.totalRange) {
       const c = cover(lo + 1, hi + 1);
       for (const b of c.buckets) add(this.totalRange.get(b.span, b.from, b.to) as Sums);
-      for (const r of c.raw) add(this.rawRange.get(r.from, r.to) as Sums);
+      for (const r of c.raw) add(this.rawSums(r.from, r.to));
       return sum;
     }
     const c = this.rollupRange ? cover(lo + 1, hi + 1, [HOUR]) : { buckets: [], raw: [{ from: lo + 1, to: hi + 1 }] };
     for (const b of c.buckets) add(this.rollupRange!.get(b.from, b.to, ...p) as Sums);
-    for (const r of c.raw) add(this.rawRange.get(r.from, r.to, ...p) as Sums);
+    for (const r of c.raw) add(this.rawSums(r.from, r.to));
     return sum;
   }
+
+  /**
+   * Sums of the tape itself over [from, to). Within one readoutInputs call the windows that end at
+   * `now` share their last partial minute, so it is read once, not once per window.
+   */
+  private rawSums(from: number, to: number): Sums {
+    const key = `${from}:${to}`;
+    const hit = this.rawMemo?.get(key);
+    if (hit) return hit;
+    const s = this.rawRange.get(from, to, ...this.filter.params) as Sums;
+    this.rawMemo?.set(key, s);
+    return s;
+  }
+
+  private rawMemo: Map<string, Sums> | null = null;
 
   /** Cost per project with lo < ts <= hi: ten-minute and minute buckets, and two partial minutes of tape. */
   projectCosts(lo: number, hi: number): Map<string, number> {
@@ -120,13 +135,34 @@ export class TapeQueries {
 
   /** Everything the readouts need at `now`. */
   readoutInputs(now: number, o: ReadoutQueryOptions): ReadoutInputs {
+    this.rawMemo = new Map();
+    try {
+      return this.inputsAt(now, o);
+    } finally {
+      this.rawMemo = null;
+    }
+  }
+
+  /**
+   * The hour before the last refresh, (now - refresh - 1 h, now - refresh], from the hour up to
+   * now: less its last `refresh` ms, plus the `refresh` ms before it began. Exact (integer sums),
+   * and two short reads instead of a second hour.
+   */
+  private hourBefore(cur: ReadonlyMap<string, number>, now: number, refresh: number): Map<string, number> {
+    const prev = new Map(cur);
+    for (const [project, cost] of this.projectCosts(now - refresh, now)) prev.set(project, (prev.get(project) ?? 0) - cost);
+    for (const [project, cost] of this.projectCosts(now - refresh - HOUR, now - HOUR)) prev.set(project, (prev.get(project) ?? 0) + cost);
+    return prev;
+  }
+
+  private inputsAt(now: number, o: ReadoutQueryOptions): ReadoutInputs {
     const wMs = o.windowSeconds * 1000;
     const s60 = this.range(now - 60_000, now);
     const s15 = this.range(now - MIN15, now);
     const win = wMs === MIN15 ? s15 : wMs === 60_000 ? s60 : this.range(now - wMs, now);
     const refresh = o.topRefreshMs ?? 5000;
     const cur = this.projectCosts(now - HOUR, now);
-    const prev = this.projectCosts(now - refresh - HOUR, now - refresh);
+    const prev = this.hourBefore(cur, now, refresh);
     const names = new Set([...cur.keys(), ...prev.keys()]);
     const projects = [...names].map((project): ProjectCost => ({ project, cost_micros: cur.get(project) ?? 0, prev_cost_micros: prev.get(project) ?? 0 }));
     const month = monthBounds(now);

@@ -10,7 +10,7 @@ export interface TailerOptions {
   /** deliver rows with id > fromId */
   readonly fromId: number;
   readonly filter?: RowFilter;
-  /** fallback poll, ms (a cheap `PRAGMA data_version`); default 50 */
+  /** fallback poll, ms (a cheap `PRAGMA data_version`); default 100 while the -wal file is watched, else 50 */
   readonly pollMs?: number;
   /** rows per read; a burst is delivered in several batches, never one huge array */
   readonly batchRows?: number;
@@ -21,6 +21,11 @@ export interface TailerOptions {
   readonly onReplaced?: (why: 'deleted' | 'replaced') => void;
   readonly onError?: (err: Error) => void;
 }
+
+/** the poll when nothing else wakes the reader: a commit is seen within this */
+const POLL_MS = 50;
+/** the poll behind a working -wal watch, which wakes the reader at once: only for missed events */
+const WATCHED_POLL_MS = 100;
 
 /**
  * Follows a tape by a cursor on `id`. Wakes on changes to the `-wal` file and on a slow
@@ -73,7 +78,7 @@ export class Tailer {
     const poll = () => {
       if (this.stopped) return;
       this.wake('poll');
-      this.timer = setTimeout(poll, this.o.pollMs ?? 50);
+      this.timer = setTimeout(poll, this.o.pollMs ?? (this.watcher ? WATCHED_POLL_MS : POLL_MS));
     };
     poll();
     return this;

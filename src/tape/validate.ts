@@ -1,6 +1,8 @@
 import type { NewCall } from './row.js';
 
 const MAX_TEXT = 256;
+/** 10000-01-01T00:00:00Z: later times cannot be written as ISO-8601 (and would overflow the rollups' keys) */
+export const MAX_TS = 253_402_300_800_000;
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -8,7 +10,7 @@ function isCount(v: unknown): v is number {
 
 /** Why a call cannot go on the tape, or null when it can. Used by every writer before anything is written. */
 export function invalidCall(c: Partial<NewCall>): string | null {
-  if (!isCount(c.ts)) return 'ts must be a time (epoch ms ≥ 0)';
+  if (!isCount(c.ts) || c.ts >= MAX_TS) return 'ts must be a time (epoch ms ≥ 0, before the year 10000)';
   for (const k of ['project', 'provider', 'model', 'source'] as const) {
     const v = c[k];
     if (typeof v !== 'string' || v.length === 0) return `${k} must be a non-empty string`;

@@ -6,7 +6,7 @@ import type { NewCall } from './row.js';
 import { invalidCall } from './validate.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { TapeError, ExitCode } from '../errors.js';
-import { RollupBatch, prepareRollups, type RollupStatements } from './rollups.js';
+import { RollupBatch, prepareRollups, ROLLUP_ROWS, type RollupStatements } from './rollups.js';
 
 export interface AppendResult {
   /** ids given to the rows, in order; null where the row was a duplicate (known request_id) */
@@ -74,7 +74,7 @@ export class TapeWriter {
     const seen = new Set<string>();
     let inserted = 0;
     let duplicates = 0;
-    const rollup = new RollupBatch();
+    let rollup = new RollupBatch();
     for (const c of calls) {
       const rid = c.request_id ?? null;
       if (rid !== null && (seen.has(rid) || this.known.get(rid) !== undefined)) {
@@ -100,6 +100,10 @@ export class TapeWriter {
       );
       ids.push(Number(info.lastInsertRowid));
       inserted++;
+      if (rollup.rows === ROLLUP_ROWS) {
+        rollup.write(this.rollups);
+        rollup = new RollupBatch();
+      }
       rollup.add({ ts: c.ts, project: c.project, provider: c.provider, model: c.model, cost, status: c.status, flags,
         input_tok: c.input_tok, output_tok: c.output_tok, cached_tok: cached, cache_write_tok: writes });
     }

@@ -119,6 +119,49 @@ describe('the writer', () => {
       t.close();
     }
   });
+
+  it('keeps the minute, hour and day totals and the per-project sums equal to the tape', () => {
+    const t = tempTape();
+    try {
+      const models = [['anthropic', 'claude-haiku-4-5'], ['anthropic', 'mystery'], ['openai', 'gpt-5'], ['google', 'gemini-2.5-flash']] as const;
+      const rows = [];
+      for (let i = 0; i < 3000; i++) {
+        const [provider, model] = models[(i * 7) % models.length]!;
+        rows.push(call({ ts: T0 + i * 61_003 + (i % 5) * 7, project: `p${(i * 13) % 7}`, provider, model }));
+      }
+      t.writer.appendBatch(rows.slice(0, 1234));
+      t.writer.appendBatch(rows.slice(1234));
+      const totals = (span: number) => [
+        t.db.prepare(`SELECT ts - ts % ${span} AS start, count(*) AS calls, COALESCE(SUM(cost_micros), 0) AS cost, SUM(cost_micros IS NULL) AS unpriced FROM tape GROUP BY 1 ORDER BY 1`).all(),
+        t.db.prepare(`SELECT start, calls, cost_micros AS cost, unpriced_calls AS unpriced FROM roll_total WHERE span = ${span} ORDER BY 1`).all(),
+      ];
+      const projects = (span: number) => [
+        t.db.prepare(`SELECT ts - ts % ${span} AS start, project, count(*) AS calls, COALESCE(SUM(cost_micros), 0) AS cost FROM tape GROUP BY 1, 2 ORDER BY 1, 2`).all(),
+        t.db.prepare(`SELECT start, project, calls, cost_micros AS cost FROM roll_project WHERE span = ${span} ORDER BY 1, 2`).all(),
+      ];
+      for (const span of [86_400_000, 3_600_000, 60_000]) {
+        const [tape, roll] = totals(span);
+        assert.ok(tape!.length > 1);
+        assert.deepEqual(roll, tape, `roll_total span ${span}`);
+      }
+      for (const span of [600_000, 60_000]) {
+        const [tape, roll] = projects(span);
+        assert.deepEqual(roll, tape, `roll_project span ${span}`);
+      }
+    } finally {
+      t.close();
+    }
+  });
+
+  it('refuses a time it could not print (the year 10000 or later), writing nothing', () => {
+    const t = tempTape();
+    try {
+      assert.throws(() => t.writer.appendBatch([call({ ts: T0 }), call({ ts: 253_402_300_800_000 })]), /row 2: ts must be a time/);
+      assert.equal(t.db.prepare('SELECT count(*) FROM tape').pluck().get(), 0);
+    } finally {
+      t.close();
+    }
+  });
 });
 
 describe('opening a tape', () => {
