@@ -74,6 +74,23 @@ describe('re-import and overlapping exports', () => {
     assert.throws(() => t.db.prepare('UPDATE invoice_line SET cost_micros = 0').run(), /append-only/);
     assert.throws(() => t.db.prepare('DELETE FROM invoice_file').run(), /append-only/);
   });
+  it('refuses INSERT OR REPLACE of a billed line through a second plain connection, and replaces nothing', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(t.db.name);
+    try {
+      const before = raw.prepare('SELECT * FROM invoice_line ORDER BY file_id, seq').all();
+      const first = before[0] as Record<string, unknown>;
+      const cols = Object.keys(first);
+      const ins = raw.prepare(`INSERT OR REPLACE INTO invoice_line (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`);
+      // the same (file, entry) with a new natural key: refused
+      assert.throws(() => ins.run({ ...first, natural_key: 'something new', cost_micros: 1 }), /append-only/);
+      // a new (file, entry) with a natural key already billed: skipped, the billed line stays
+      ins.run({ ...first, seq: 999_999, cost_micros: 1 });
+      assert.deepEqual(raw.prepare('SELECT * FROM invoice_line ORDER BY file_id, seq').all(), before);
+    } finally {
+      raw.close();
+    }
+  });
 });
 
 describe('the difference, bucket by bucket, on a tape built to differ in known ways', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tempTape, tempDir, call } from '../helpers/tape.js';
 import { openReader, openWriter } from '../../src/tape/db.js';
 import { TapeError, ExitCode } from '../../src/errors.js';
-import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/tape/schema.js';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../src/tape/schema.js';
 import { Flag } from '../../src/tape/row.js';
 
 const T0 = Date.UTC(2026, 11, 3, 18, 0, 0);
@@ -197,6 +197,32 @@ describe('opening a tape', () => {
     writeFileSync(p, 'hello, this is not a database at all');
     expectTapeError(() => openReader(p), ExitCode.foreignTape, /not a tape/);
     expectTapeError(() => openWriter(p), ExitCode.foreignTape, /not a tape/);
+  });
+
+  it('migrates an older tape of ours to the current schema, keeping its rows', () => {
+    const d = tempDir();
+    try {
+      const path = join(d.dir, 'v1.db');
+      const f = new Database(path);
+      f.exec(MIGRATIONS[1]!);
+      f.pragma(`application_id = ${APPLICATION_ID}`);
+      f.pragma('user_version = 1');
+      f.prepare(`INSERT INTO tape (ts, host, project, provider, model, input_tok, output_tok, duration_ms, cost_micros, price_version, status, source)
+        VALUES (?, 'old-box', 'p', 'anthropic', 'claude-haiku-4-5', 10, 1, 5, 123, 'v@1', 200, 'test')`).run(T0);
+      f.close();
+      const db = openWriter(path);
+      try {
+        assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        assert.deepEqual(db.prepare('SELECT host, cost_micros FROM tape').raw().all(), [['old-box', 123]]);
+        assert.deepEqual(db.prepare(`SELECT calls, cost_micros FROM roll_total WHERE span = ${86_400_000}`).raw().all(), [[1, 123]]);
+        const triggers = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'invoice_line' ORDER BY name").pluck().all();
+        assert.deepEqual(triggers, ['invoice_line_guard', 'invoice_line_no_delete', 'invoice_line_no_update']);
+      } finally {
+        db.close();
+      }
+    } finally {
+      d.close();
+    }
   });
 
   it('refuses someone else\'s SQLite database and never migrates it', () => {
