@@ -19,7 +19,9 @@ import { themeFromEnv } from './theme.js';
 import { priceInfo } from './price-info.js';
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H';
-const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
+// the alternate screen is cleared before leaving it: tmux, resized while it showed full-width
+// lines, otherwise leaves a few of them behind on the primary screen
+const LEAVE_ALT = '\x1b[H\x1b[2J\x1b[?25h\x1b[?1049l';
 
 /** Enters the alternate screen; the returned function leaves it (once), however we end. */
 export function alternateScreen(out: NodeJS.WriteStream): () => void {

@@ -91,6 +91,23 @@ describe('the live screen in tmux', { skip: hasTmux ? false : 'tmux is not insta
     assert.equal(tmux('display', '-p', '-t', 'main', '#{alternate_on}').stdout.trim(), '0');
   });
 
+  it('reflows when the pane is resized and leaves nothing of the screen behind on q', async () => {
+    start('resize');
+    append('e2e-resize', 3);
+    await until('resize', (t) => t.includes('e2e-resize') && t.includes('RUN RATE'), 'the screen');
+    tmux('resize-window', '-t', 'resize', '-x', '160', '-y', '40');
+    await until('resize', (t) => t.split('\n').some((l) => l.includes('RUN RATE') && l.includes('BUDGET')), 'the wide layout');
+    tmux('resize-window', '-t', 'resize', '-x', '80', '-y', '24');
+    await until('resize', (t) => !t.split('\n').some((l) => l.includes('RUN RATE') && l.includes('BUDGET')) && t.includes('RUN RATE'), 'the narrow layout');
+    tmux('resize-window', '-t', 'resize', '-x', '120', '-y', '35');
+    await until('resize', (t) => t.includes('u UTC/local'), 'the 120-column footer');
+    keys('resize', 'q');
+    const after = await until('resize', (t) => t.includes('TAPE-EXITED'), 'tape to exit');
+    const lines = after.split('\n');
+    assert.equal(lines[0], 'BEFORE-TAPE', after);
+    assert.match(lines[1] ?? '', /^TAPE-EXITED 0/, `nothing left between the prompt and the exit:\n${after}`);
+  });
+
   it('restores the terminal on SIGTERM', async () => {
     start('term');
     await until('term', (t) => t.includes('RUN RATE'), 'the screen');
