@@ -4,6 +4,7 @@ import { TapeError, ExitCode } from '../errors.js';
 import { commands } from './commands/index.js';
 import { readCommand } from './commands/read.js';
 import { runShutdown } from './lifecycle.js';
+import { redactArgs } from '../tape/pg/connect.js';
 
 /** Fixed width for help, so `--help` output is stable (and tested). */
 const HELP_WIDTH = 100;
@@ -42,6 +43,9 @@ function printError(err: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // a password in a postgres:// flag leaves the process list (ps, /proc/PID/cmdline) at once
+  const hidden = redactArgs(argv);
+  if (hidden) process.title = ['tape', ...hidden].join(' ');
   // a reader that stops reading (`tape --json | head -1`) ends us quietly
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') {

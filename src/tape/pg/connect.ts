@@ -103,6 +103,23 @@ export function redact(text: string, target: Pick<PgTarget, 'secrets' | 'redacte
 }
 
 /** True when the URL itself carries a password (it would show in the process list as a flag). */
+/**
+ * A command line with the password of every postgres:// URL in it replaced by ***, or null when
+ * there is none to hide. main() puts it in process.title, which on Linux overwrites the argv that
+ * `ps` and /proc/PID/cmdline show, so a password typed in a flag is visible only for the moment
+ * before tape starts (the warning still says to keep it out of flags).
+ */
+export function redactArgs(args: readonly string[]): string[] | null {
+  let changed = false;
+  const out = args.map((a) =>
+    a.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)([^/\s]*)(@)|([?&]password=)([^&\s]*)/gi, (_m, pre, _pw, at, q) => {
+      changed = true;
+      return pre !== undefined ? `${pre}***${at}` : `${q}***`;
+    }),
+  );
+  return changed ? out : null;
+}
+
 export function urlHasPassword(raw: string): boolean {
   try {
     const u = new URL(raw);
