@@ -133,8 +133,27 @@ export function reduce(s: UiState, a: Action, c: ActionContext, typed = ''): UiS
   }
 }
 
-/** One key press against the latest state: the key table picks the action for the mode. */
+const PLAIN_KEY: Key = {
+  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
+  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
+  super: false, hyper: false, capsLock: false, numLock: false,
+};
+
+/**
+ * One read of the keyboard against the latest state: the key table picks the action for the mode.
+ * Keys typed faster than they are read (a slow SSH link, tmux send-keys) arrive as one string
+ * (`u?`, `/sales`): outside the filter prompt each character is a key of its own.
+ */
 export function applyKey(s: UiState, input: string, key: Key, c: ActionContext): UiState {
+  if (input.length > 1 && !key.ctrl && !key.meta && modeOf(s) !== 'filter') {
+    let out = s;
+    for (let i = 0; i < input.length; i++) {
+      const ch = input[i]!;
+      out = ch === '\r' ? applyKey(out, '', { ...PLAIN_KEY, return: true }, c) : applyKey(out, input.slice(i, i + 1), PLAIN_KEY, c);
+      if (modeOf(out) === 'filter') return applyKey(out, input.slice(i + 1), PLAIN_KEY, c);
+    }
+    return out;
+  }
   const mode = modeOf(s);
   const action = actionFor(mode, input, key);
   if (action) return reduce(s, action, c);

@@ -125,6 +125,20 @@ describe('the key table', () => {
     assert.equal(actionFor('live', '', key({ pageDown: true })), 'pageDown');
     assert.ok(KEY_TABLE.every((d) => d.help.length > 0));
   });
+  it('reads keys that arrive together in one read one by one (a slow link, tmux send-keys)', () => {
+    const ctx = { rows: [{ project: 'sales-tool', model: 'gpt-5', provider: 'openai' } as CallRow], arrived: 0, page: 10 };
+    let s = applyKey(initialUi(90), 'u?', key(), ctx);
+    assert.equal(s.tz, 'local');
+    assert.equal(s.overlay, 'help');
+    s = applyKey(initialUi(90), 'ww', key(), ctx);
+    assert.equal(s.windowSeconds, 900);
+    s = applyKey(initialUi(90), '/sales', key(), ctx);
+    assert.equal(s.overlay, 'filter');
+    assert.equal(s.draft, 'sales', 'what follows / is typed into the prompt');
+    s = applyKey(s, 'q?', key(), ctx);
+    assert.equal(s.draft, 'salesq?', 'inside the prompt a pasted string is text');
+    assert.equal(applyKey(initialUi(90), ' q', key(), ctx).quit, true);
+  });
   it('types into the filter and parses what was typed', () => {
     const ctx = { rows: [{ project: 'sales-tool', model: 'gpt-5', provider: 'openai' } as CallRow], arrived: 0, page: 10 };
     let s = reduce(initialUi(90), 'filter', ctx);
