@@ -10,11 +10,12 @@ export class Progress {
   private last = 0;
   private readonly unit: string;
 
-  constructor(label: string, total: number, unit = 'rows', stream: NodeJS.WriteStream = process.stderr) {
+  constructor(label: string, total: number, unit = 'rows', stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env) {
     this.label = label;
     this.total = total;
     this.unit = unit;
-    this.tty = stream.isTTY === true && !process.env.CI;
+    // CI runners that give a pseudo-terminal would keep every redraw in their logs
+    this.tty = stream.isTTY === true && !env.CI;
     this.stream = stream;
   }
   private readonly stream: NodeJS.WriteStream;
@@ -32,6 +33,11 @@ export class Progress {
     const rate = Math.round(count / secs);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     this.stream.write(`\r\x1b[2K${this.label} ${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${count.toLocaleString('en-US')} ${this.unit}  ${rate.toLocaleString('en-US')}/s`);
+  }
+
+  /** Ends the bar's line without completing it (the work failed): the error then reads on a line of its own. */
+  abandon(): void {
+    if (this.tty && this.last !== 0) this.stream.write('\n');
   }
 
   finish(count: number): void {

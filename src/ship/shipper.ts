@@ -32,6 +32,8 @@ export interface ShipperOptions {
   readonly random?: () => number;
   /** one line per event worth telling (retries, permanent stop); never carries a secret */
   readonly log?: (line: string) => void;
+  /** after each committed batch: rows shipped so far this run, and the backlog there was at its start */
+  readonly onProgress?: (p: { readonly shipped: number; readonly backlog: number }) => void;
   /** fault injection for tests: called at each crash point with the batch number */
   readonly onPoint?: (p: CrashPoint, batch: number) => void;
 }
@@ -151,10 +153,16 @@ export async function ship(o: ShipperOptions): Promise<ShipResult> {
   const local: Db = openReader(o.tapePath);
   const link = new Link(o.target);
   const run = new Run(o, local, link, o.clock ?? Date.now, o.log ?? (() => undefined));
+  // ids are the tape's dense sequence, so the backlog is the last id less the cursor: no count(*) scan
+  const last = (local.prepare('SELECT max(id) FROM tape').pluck().get() as number | null) ?? 0;
+  const backlog = Math.max(0, last - run.state.cursor);
   try {
     while (!o.signal?.aborted) {
       try {
-        if (await run.step()) continue;
+        if (await run.step()) {
+          o.onProgress?.({ shipped: run.shipped, backlog });
+          continue;
+        }
         if (!o.follow) break;
         await sleep(o.pollMs ?? 100, o.signal);
       } catch (err) {

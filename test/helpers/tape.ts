@@ -75,6 +75,13 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): 
   return spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', input, timeout: 60_000 });
 }
 
+/** Runs tape in a real pseudo-terminal (util-linux `script`): stdout and stderr both go to the terminal. */
+export function inTerminal(args: string[], env: NodeJS.ProcessEnv): { status: number | null; screen: string } {
+  const cmd = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { env, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, screen: r.stdout };
+}
+
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv) {
   return spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }

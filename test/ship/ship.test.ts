@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
-import { cliEnv, runCli } from '../helpers/tape.js';
+import { cliEnv, inTerminal, runCli } from '../helpers/tape.js';
 import { hostTape, calls, type HostTape } from './fixtures.js';
 import { parsePgUrl, redact } from '../../src/tape/pg/connect.js';
 import { classifyPgError, backoffMs } from '../../src/tape/pg/errors.js';
@@ -65,6 +65,19 @@ describe('tape ship to a real PostgreSQL', () => {
     assert.equal(Number(c!.n), 12_000);
     const [roll] = await pg.query<{ calls: string }>('central', 'SELECT sum(calls) AS calls FROM rollup_hour');
     assert.equal(Number(roll!.calls), 12_000);
+  });
+
+  it('shows a bar with the count and rate while shipping in a terminal, and none through a pipe', () => {
+    const fresh = cliEnv(join(a.dir, 'tty-state'), { TAPE_DB: a.path, TAPE_SHIP_TO: url });
+    delete fresh.CI;
+    const tty = inTerminal(['ship', '--batch', '1000'], fresh);
+    assert.equal(tty.status, 0, tty.screen);
+    assert.match(tty.screen, /ship █+ 100%\s+12,000 rows\s+[\d,]+\/s/);
+    assert.ok(!tty.screen.includes(pg.password));
+    // the pipe run above (and every other) printed its summary only: no bar, no carriage returns
+    const piped = runCli(['ship'], fresh);
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.doesNotMatch(piped.stderr, /█|\r/);
   });
 
   it('shows the shipping state with tape status --json, destination redacted', () => {

@@ -10,6 +10,7 @@ import { initCentral } from '../../tape/pg/schema.js';
 import { ship } from '../../ship/shipper.js';
 import { shipStatePath } from '../../ship/state.js';
 import type { CrashPoint } from '../../ship/batch.js';
+import { Progress } from '../progress.js';
 
 export interface ShipArgs extends GlobalArgs {
   to?: string;
@@ -77,6 +78,8 @@ export async function shipCommandRun(a: ShipArgs): Promise<number> {
     onShutdown(() => stopper.abort());
   }
   const started = Date.now();
+  // one-shot: a bar over the backlog there was at the start (on a terminal only); following has no end to show
+  let bar: Progress | null = null;
   const r = await ship({
     tapePath: ctx.paths.db,
     target,
@@ -87,13 +90,19 @@ export async function shipCommandRun(a: ShipArgs): Promise<number> {
     signal: stopper.signal,
     log: (line) => warn(`tape ship: ${line}\n`),
     onPoint: crashHook(ctx.env),
+    onProgress: a.follow ? undefined : ({ shipped, backlog }) => {
+      bar ??= new Progress('ship', backlog);
+      bar.update(shipped, shipped);
+    },
   }).catch((err: unknown) => {
     // following (alone or inside the daemon), a permanent failure ends shipping only: say why, return its code
+    (bar as Progress | null)?.abandon();
     if (!a.follow || !(err instanceof TapeError)) throw err;
     warn(`tape ship: ${err.message}\n`);
     return err.exitCode;
   });
   if (typeof r === 'number') return r;
+  (bar as Progress | null)?.finish(r.shipped);
   const secs = (Date.now() - started) / 1000;
   warn(`tape ship: ${r.shipped} rows sent (${r.inserted} new) to ${target.redacted} in ${secs.toFixed(1)}s; cursor ${r.cursor}\n`);
   return 0;
