@@ -139,3 +139,20 @@ export function fit(s: string, w: number, align: 'left' | 'right' = 'left'): str
   if (s.length > w) return w === 1 ? '…' : `${s.slice(0, w - 1)}…`;
   return align === 'left' ? s.padEnd(w) : s.padStart(w);
 }
+
+/** Plain text in lines of at most `w` columns, broken at spaces (a word longer than a line is cut); at most `max` lines, the last one cut with `…`. */
+export function wrap(s: string, w: number, max = Infinity): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of s.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > w) {
+      lines.push(line);
+      line = '';
+    }
+    line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  const out = lines.slice(0, max).map((l) => (l.length > w ? fit(l, w) : l));
+  if (lines.length > max && out.length > 0) out[out.length - 1] = fit(`${out[out.length - 1]!} ${lines[max]!}`, w);
+  return out;
+}

@@ -30,7 +30,8 @@ export interface Layout {
   readonly annotate: number;
 }
 
-export function layoutFor(columns: number, rows: number, notice: boolean): Layout {
+/** `noticeRows`: lines the notice above the ticker takes (0 without one). */
+export function layoutFor(columns: number, rows: number, noticeRows: number): Layout {
   const width = Math.max(20, columns);
   const height = Math.max(3, rows - 1);
   const compact = rows < COMPACT_BELOW.rows || columns < COMPACT_BELOW.columns;
@@ -42,7 +43,7 @@ export function layoutFor(columns: number, rows: number, notice: boolean): Layou
   const sideWidth = narrow ? 22 : wide ? 30 : 26;
   const panelHeight = rows < TINY_BELOW ? 3 : wide ? 4 : 5;
   // status + ticker + panels + print header + footer (+ notice)
-  const fixed = compact ? 3 + (notice ? 1 : 0) : 1 + tickerHeight + panelHeight + 1 + 1 + (notice ? 1 : 0);
+  const fixed = compact ? 3 + noticeRows : 1 + tickerHeight + panelHeight + 1 + 1 + noticeRows;
   return {
     width,
     height,

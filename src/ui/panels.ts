@@ -81,7 +81,10 @@ export function budgetLines(b: BudgetGauge, s: PanelStyle): string[] {
   const head = `${t.title('BUDGET')} ${t.dim(b.month)}`;
   const mtd = `${t.dim('mtd')} ${s.money.amount(b.mtd_micros)} ${t.dim('proj')} ${s.money.amount(b.projected_micros)}`;
   if (b.budget_micros === null || b.state === null) {
-    if (s.height <= 2) return pad([`${head} ${t.dim(fit('none: tape --budget 5000', Math.max(4, s.width - 16)))}`, mtd], s.height);
+    // a hint cut short would read as a different command (`--budget 50…`): shorter ones first
+    const room = Math.max(4, s.width - `BUDGET ${b.month} `.length);
+    const hint = ['none: tape --budget 5000', 'none: --budget 5000', 'none'].find((h) => h.length <= room) ?? 'none';
+    if (s.height <= 2) return pad([`${head} ${t.dim(hint)}`, mtd], s.height);
     return pad([head, mtd, t.dim(fit('no budget: tape --budget 5000', s.width)), t.dim(fit('or "budget": 5000 in config.json', s.width))], s.height);
   }
   const state = b.state === 'ahead' ? t.error('AHEAD') : b.state === 'on' ? t.warn('ON') : t.good('UNDER');

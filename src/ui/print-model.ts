@@ -41,20 +41,27 @@ export function flagText(bits: number, width: number): string {
   return names.length > 1 ? `${names[0]!.slice(0, Math.max(1, width - 1))}+` : names[0]!.slice(0, width);
 }
 
+/** The widest project and model columns: on a wide terminal the rest stays empty rather than pushing the figures away from the names. */
+export const PROJECT_MAX = 28;
+export const MODEL_MAX = 32;
+/** Token and duration columns a narrow pane gives up, in this order, so that cost and status stay on screen. */
+const DROPPABLE: readonly Column['key'][] = ['cached', 'out', 'dur', 'in'];
+
 /** Columns for a width: fixed ones first, project/model/flags share the rest; the host always when rows come from many boxes. */
 export function printColumns(width: number, host = false): Column[] {
   const wide = width >= 140;
   const mid = width >= 100;
   const c = (key: Column['key'], title: string, w: number, align: Column['align'] = 'left'): Column => ({ key, title, width: w, align });
-  const fixed: Column[] = [c('time', 'time', 13), c('in', 'in', 5, 'right'), c('out', 'out', 5, 'right'), c('cached', 'cache', 5, 'right'), c('dur', 'dur', 5, 'right'), c('cost', 'cost', 9, 'right'), c('status', 'st', 3)];
-  const extra: Column[] = wide ? [c('provider', 'provider', 9), c('host', 'host', 10)] : host ? [c('host', 'host', mid ? 10 : 7)] : [];
-  const cols = fixed.length + extra.length + 3;
-  const used = 1 + [...fixed, ...extra].reduce((s, x) => s + x.width, 0) + cols - 1;
-  const rest = Math.max(12, width - used);
+  let fixed: Column[] = [c('time', 'time', 13), c('in', 'in', 5, 'right'), c('out', 'out', 5, 'right'), c('cached', 'cache', 5, 'right'), c('dur', 'dur', 5, 'right'), c('cost', 'cost', 9, 'right'), c('status', 'st', 3)];
+  let extra: Column[] = wide ? [c('provider', 'provider', 9), c('host', 'host', 10)] : host ? [c('host', 'host', mid ? 10 : 7)] : [];
+  const room = () => width - (1 + [...fixed, ...extra].reduce((s, x) => s + x.width, 0) + fixed.length + extra.length + 2);
+  for (const key of DROPPABLE) if (room() < 21) fixed = fixed.filter((x) => x.key !== key);
+  if (room() < 21) extra = [];
+  const rest = Math.max(12, room());
   const flags = wide ? Math.min(24, Math.floor(rest * 0.25)) : mid ? 8 : Math.max(3, rest - 21);
-  const model = Math.max(8, Math.round((rest - flags) * 0.57));
-  const project = Math.max(6, rest - flags - model);
-  return [fixed[0]!, c('project', 'project', project), c('model', 'model', model), ...extra, ...fixed.slice(1), c('flags', 'flags', flags)];
+  const model = Math.min(MODEL_MAX, Math.max(8, Math.round((rest - flags) * 0.57)));
+  const project = Math.min(PROJECT_MAX, Math.max(6, rest - flags - model));
+  return [fixed[0]!, c('project', 'project', project), c('model', 'model', model), ...extra, ...fixed.slice(1), c('flags', 'flags'.slice(0, flags), flags)];
 }
 
 export interface LineStyle {

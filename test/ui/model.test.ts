@@ -8,7 +8,7 @@ import { parseFilterText, nextWindow, applyKey, initialUi, reduce } from '../../
 import { KEY_TABLE, actionFor, footerEntries } from '../../src/ui/keys.js';
 import { layoutFor } from '../../src/ui/layout.js';
 import { Ring } from '../../src/ui/ring.js';
-import { shortModel, flagText, printColumns, blockTier } from '../../src/ui/print-model.js';
+import { shortModel, flagText, printColumns, blockTier, PROJECT_MAX, MODEL_MAX } from '../../src/ui/print-model.js';
 import { Flag, type CallRow } from '../../src/tape/row.js';
 import chalk from 'chalk';
 
@@ -102,10 +102,21 @@ describe('the print model', () => {
     assert.equal(flagText(Flag.stream_cut | Flag.usage_missing, 4), 'nou+');
   });
   it('fits its columns in the width', () => {
-    for (const w of [80, 100, 140, 200]) {
-      const cols = printColumns(w);
-      assert.ok(1 + cols.reduce((s, c) => s + c.width + 1, -1) <= w, `width ${w}`);
+    for (const w of [50, 60, 70, 80, 100, 140, 200, 300]) {
+      for (const host of [false, true]) {
+        const cols = printColumns(w, host);
+        assert.ok(1 + cols.reduce((s, c) => s + c.width + 1, -1) <= w, `width ${w}`);
+        for (const k of ['time', 'project', 'model', 'cost', 'status'] as const) assert.ok(cols.some((c) => c.key === k), `${k} at ${w}`);
+        for (const c of cols) assert.ok(c.title.length <= c.width, `${c.title} whole at ${w}`);
+      }
     }
+    assert.deepEqual(printColumns(80).map((c) => c.key), ['time', 'project', 'model', 'in', 'out', 'cached', 'dur', 'cost', 'status', 'flags']);
+    assert.deepEqual(printColumns(50).map((c) => c.key), ['time', 'project', 'model', 'cost', 'status', 'flags'], 'a narrow pane gives up tokens and duration, not the cost');
+  });
+  it('keeps names next to the figures on a wide terminal', () => {
+    const cols = printColumns(200);
+    assert.ok(cols.find((c) => c.key === 'project')!.width <= PROJECT_MAX);
+    assert.ok(cols.find((c) => c.key === 'model')!.width <= MODEL_MAX);
   });
 });
 
@@ -158,14 +169,14 @@ describe('the key table', () => {
 
 describe('layout', () => {
   it('keeps the frame one row shorter than the terminal and gives the print what is left', () => {
-    const small = layoutFor(80, 24, false);
+    const small = layoutFor(80, 24, 0);
     assert.equal(small.height, 23);
     assert.ok(small.narrow && !small.wide && !small.compact);
     assert.equal(1 + small.tickerHeight + small.panelHeight + 1 + small.printRows + 1, 23);
     assert.ok(small.printRows >= 6, `print rows at 80x24: ${small.printRows}`);
-    const big = layoutFor(200, 50, false);
+    const big = layoutFor(200, 50, 0);
     assert.ok(big.wide && big.printRows > 25 && big.tickerBars > small.tickerBars);
-    assert.ok(layoutFor(50, 10, false).compact);
+    assert.ok(layoutFor(50, 10, 0).compact);
   });
 });
 

@@ -42,7 +42,7 @@ describe('the screen shows the same figures as tape --json --readouts', () => {
         assert.ok(f.includes(`${Math.round(e.share * 100)}%`), f);
       }
       assert.ok(f.includes(`mtd ${money.amount(r.budget.mtd_micros)} proj ${money.amount(r.budget.projected_micros)}`), f);
-      assert.ok(f.includes('none: tape --budget'), f);
+      assert.ok(f.includes('none: tape --budget 5000'), `the budget hint whole at 80 columns:\n${f}`);
       assert.ok(f.includes('VARIANCE no invoice yet'), f);
       assert.ok(f.includes(`${r.unpriced_calls} unpriced`), f);
     } finally {
@@ -281,7 +281,8 @@ describe('layouts and states', () => {
     const path = `${empty.dir}/later.db`;
     const s = screen(path);
     try {
-      await s.until('waiting for the tape: no tape at');
+      const w = await s.until('waiting for the tape: no tape at');
+      assert.ok(w.includes('an existing tape'), `the hint whole, wrapped over the empty print:\n${w}`);
       const { openWriter } = await import('../../src/tape/db.js');
       const db = openWriter(path);
       await s.until('waiting for the first call');
@@ -303,10 +304,65 @@ describe('layouts and states', () => {
     try {
       await s.until('gpt-5');
       rmSync(t.path);
-      await s.until('the tape file was deleted underneath');
+      const f = await s.until('the tape file was deleted underneath');
+      assert.ok(f.includes('read a new tape'), `the notice whole at 80 columns (on two lines):\n${f}`);
+      assert.ok(f.split('\n').length <= 23, 'the frame still fits');
     } finally {
       s.unmount();
       t.close();
+    }
+  });
+});
+
+describe('a small terminal keeps what matters whole', () => {
+  let tape: TempTape;
+  before(() => {
+    tape = tempTape();
+    tape.writer.appendBatch(fixtureCalls());
+  });
+  after(() => tape.close());
+
+  it('shows every line of the help uncut at 80x24', async () => {
+    const s = screen(tape.path);
+    try {
+      await s.until('RUN RATE');
+      s.write('?');
+      const f = await s.until('KEYS');
+      assert.ok(!f.split('\n').slice(1).join('\n').includes('…'), `nothing cut below the status line:\n${f}`);
+      for (const k of ['↑ ↓', 'PgUp PgDn', 'Ctrl-C', 'u ', 'top 3: ▲▼', 'unpriced']) assert.ok(f.includes(k), `help shows ${k}:\n${f}`);
+    } finally {
+      s.unmount();
+    }
+  });
+
+  it('names Esc in the 80-column footer while a filter is set', async () => {
+    const s = screen(tape.path);
+    try {
+      await s.until('RUN RATE');
+      assert.ok(!s.frame().includes('Esc'), 'no Esc without a filter');
+      s.write('/');
+      await s.until('filter /');
+      s.write('support');
+      s.write(KEYS.enter);
+      const f = await s.until('filter project=support');
+      const footer = f.split('\n').at(-1)!;
+      assert.ok(footer.includes('Esc clear filter') && footer.includes('? help'), footer);
+    } finally {
+      s.unmount();
+    }
+  });
+
+  it('keeps the cost, the status and the clock in a 50x12 pane', async () => {
+    const s = screen(tape.path, { columns: 50, rows: 12 });
+    try {
+      const f = await s.until('gpt-5');
+      const lines = f.split('\n');
+      for (const l of lines) assert.ok(l.length <= 50, `too wide: ${l}`);
+      assert.ok(lines[0]!.endsWith('00:00:00Z'), `the clock whole: ${lines[0]}`);
+      assert.ok(f.includes(money.cost(114_000)) && f.includes(' unpriced 200'), f);
+      assert.ok(lines.some((l) => /\$\d\.\d{6} 429/.test(l)), f);
+    } finally {
+      s.unmount();
     }
   });
 });

@@ -3,7 +3,7 @@ import { Box, useApp, useInput, useStdout } from 'ink';
 import { useTape, type UseTapeOptions } from '../useTape.js';
 import { applyKey, initialUi, modeOf, type ActionContext, type UiState } from '../ui-state.js';
 import { layoutFor } from '../layout.js';
-import type { Money } from '../format.js';
+import { wrap, type Money } from '../format.js';
 import type { Theme } from '../theme.js';
 import { Ticker } from './Ticker.js';
 import { Panels } from './Panels.js';
@@ -13,6 +13,7 @@ import { Footer } from './Footer.js';
 import { CallDetail } from './CallDetail.js';
 import { HelpView } from './HelpView.js';
 import { Lines } from './Lines.js';
+import { clean } from '../plain.js';
 
 export interface AppProps {
   readonly tape: UseTapeOptions;
@@ -51,7 +52,9 @@ export function App(p: AppProps) {
   const { snap, setWindow, setFilter } = useTape(p.tape);
   const [ui, setUi] = useState<UiState>(() => initialUi(snap.windowSeconds));
   const size = useTerminalSize(p.size);
-  const layout = layoutFor(size.columns, size.rows, snap.notice !== null);
+  // a notice (tape replaced underneath, reads failing) takes up to two lines rather than being cut
+  const notice = snap.notice ? wrap(clean(snap.notice), Math.max(20, size.columns), 2) : [];
+  const layout = layoutFor(size.columns, size.rows, notice.length);
   const ctx = useRef<ActionContext>({ rows: [], arrived: 0, page: 1 });
   ctx.current = { rows: snap.rows, arrived: snap.arrived, page: layout.printRows };
   const mode = modeOf(ui);
@@ -88,7 +91,7 @@ export function App(p: AppProps) {
             : 'no calls yet';
     body = (
       <Box flexDirection="column" height={bodyHeight}>
-        {snap.notice ? <Lines lines={[t.error(snap.notice)]} width={layout.width} /> : null}
+        {notice.length > 0 ? <Lines lines={notice.map((l) => t.error(l))} width={layout.width} /> : null}
         {layout.compact ? null : (
           <>
             <Ticker buckets={snap.buckets} now={snap.now} windowSeconds={snap.windowSeconds} readouts={snap.readouts} layout={layout} theme={t} money={p.money} />

@@ -14,7 +14,7 @@ export interface FooterProps {
 
 /** The keys for this mode, from the key table; the filter prompt while typing one. */
 export function Footer({ mode, draft, hasFilter, narrow, width, theme }: FooterProps) {
-  const keys = footerEntries(mode, narrow, hasFilter)
+  const keys = footerEntries(mode, narrow, hasFilter, mode === 'filter' ? width - 12 - draft.length : width)
     .map((e) => `${theme.key(e.keys)} ${e.label}`)
     .join('  ');
   if (mode === 'filter') {

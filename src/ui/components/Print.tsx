@@ -1,7 +1,7 @@
 import React, { useMemo } from 'react';
 import type { CallRow } from '../../tape/row.js';
 import { printColumns, printHeader, printLine, type LineStyle } from '../print-model.js';
-import { fit } from '../format.js';
+import { fit, wrap } from '../format.js';
 import { Lines } from './Lines.js';
 
 export interface PrintProps {
@@ -30,7 +30,8 @@ export function Print({ rows, width, host, height, style, selected, pausedArriva
     room--;
   }
   if (rows.length === 0) {
-    lines.push(style.theme.dim(` ${emptyText}`));
+    // a long hint (no tape yet: how to start one) wraps over the empty print rather than being cut
+    for (const l of wrap(emptyText, width - 1, Math.max(1, room))) lines.push(style.theme.dim(` ${l}`));
   } else {
     const sel = selected ?? -1;
     const offset = sel >= room ? sel - room + 1 : 0;

@@ -64,6 +64,8 @@ export function StatusLine(p: StatusProps) {
     { plain: filter, style: t.warn },
   ] as Part[]).filter((x) => x.plain);
   const used = () => parts.reduce((n, x) => n + x.plain.length + 2, 0) + clock.length + 'tape '.length + 1;
+  // a narrow pane keeps the clock whole: calls/s goes first, then the unpriced count, then the filter
+  while (parts.length > 0 && p.width - used() < 6) parts.shift();
   // prices: version and age, else the version only, else nothing; the path takes what is left (at least 14)
   for (const text of [`${p.prices.version} (${age})`, `${p.prices.version}${stale ? ' stale' : ''}`]) {
     if (p.width - used() - text.length - 2 >= labelNeed(p.path)) {
