@@ -10,6 +10,7 @@ import { layoutFor } from '../../src/ui/layout.js';
 import { Ring } from '../../src/ui/ring.js';
 import { shortModel, flagText, printColumns, blockTier, PROJECT_MAX, MODEL_MAX } from '../../src/ui/print-model.js';
 import { Flag, type CallRow } from '../../src/tape/row.js';
+import { detailFields } from '../../src/ui/components/CallDetail.js';
 import chalk from 'chalk';
 
 const key = (over: Partial<Key> = {}): Key => ({ upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false, ...over });
@@ -29,6 +30,15 @@ describe('money on screen', () => {
     const m = new Money('eur', 0.9);
     assert.equal(m.amount(2_000_000), '€1.80');
     assert.equal(new Money('CHF', 1).amount(1_000_000), 'CHF 1.00');
+  });
+});
+
+describe('the call opened whole', () => {
+  const row = { id: 7, ts: 1796320800123, host: 'h', project: 'p', provider: 'anthropic', model: 'claude-opus-4-5', input_tok: 1, output_tok: 1, cached_tok: 0, cache_write_tok: 0, cache_write_1h_tok: 0, duration_ms: 5, cost_micros: 22_830, price_version: 'v', provider_cost_micros: null, status: 200, flags: 0, request_id: null, source: 'test' } as CallRow;
+  const cost = (m: Money) => detailFields(row, 'utc', m).find(([k]) => k === 'cost')![1];
+  it('gives the cost once in US dollars, and in dollars beside another display currency', () => {
+    assert.equal(cost(new Money()), '$0.022830  (22830 micro-USD)');
+    assert.equal(cost(new Money('EUR', 0.9)), `${new Money('EUR', 0.9).cost(22_830)}  (22830 micro-USD, $0.022830)`);
   });
 });
 

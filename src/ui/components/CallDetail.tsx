@@ -32,7 +32,7 @@ export function detailFields(r: CallRow, tz: TimeZoneMode, money: Money): [strin
     ['cache_write_tok', String(r.cache_write_tok)],
     ['cache_write_1h_tok', String(r.cache_write_1h_tok)],
     ['duration_ms', String(r.duration_ms)],
-    ['cost', r.cost_micros === null ? 'unpriced (no price for this model: never counted as $0)' : `${money.cost(r.cost_micros)}  (${r.cost_micros} micro-USD, $${microsToUsd(r.cost_micros)})`],
+    ['cost', r.cost_micros === null ? 'unpriced (no price for this model: never counted as $0)' : `${money.cost(r.cost_micros)}  (${r.cost_micros} micro-USD${money.currency === 'USD' && money.fx === 1 ? '' : `, $${microsToUsd(r.cost_micros)}`})`],
     ['price_version', clean(r.price_version)],
     ['provider_cost', r.provider_cost_micros === null ? '–' : `$${microsToUsd(r.provider_cost_micros)}`],
     ['status', String(r.status)],
