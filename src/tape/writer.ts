@@ -64,20 +64,25 @@ export class TapeWriter {
     this.maxBatch = opts.maxBatch ?? 1000;
     this.path = opts.path ?? db.name;
     this.insert = db.prepare(INSERT_SQL);
-    this.known = db.prepare('SELECT 1 FROM tape WHERE request_id = ?').pluck();
+    // the batch's request ids that are already on the tape, in one statement: a SELECT per row was a
+    // twentieth of the append time, nearly all of it the round trip into SQLite
+    this.known = db.prepare('SELECT t.request_id FROM json_each(?) AS j JOIN tape AS t ON t.request_id = j.value').pluck();
     this.rollups = prepareRollups(db);
     this.txn = db.transaction((calls: readonly NewCall[]) => this.insertAll(calls));
   }
 
   private insertAll(calls: readonly NewCall[]): AppendResult {
     const ids: (number | null)[] = [];
-    const seen = new Set<string>();
+    const rids: string[] = [];
+    for (const c of calls) if (c.request_id != null) rids.push(c.request_id);
+    // ids already on the tape, then each id met in this batch: a second row with one is a duplicate too
+    const seen = new Set<string>(rids.length > 0 ? (this.known.all(JSON.stringify(rids)) as string[]) : []);
     let inserted = 0;
     let duplicates = 0;
     let rollup = new RollupBatch();
     for (const c of calls) {
       const rid = c.request_id ?? null;
-      if (rid !== null && (seen.has(rid) || this.known.get(rid) !== undefined)) {
+      if (rid !== null && seen.has(rid)) {
         ids.push(null);
         duplicates++;
         continue;
