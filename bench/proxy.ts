@@ -320,11 +320,13 @@ async function main() {
       const p50 = pct(r.delays, 50), p99 = pct(r.delays, 99);
       if (t.name === 'direct') Object.assign(sbase, { p50, p99 });
       console.log(`${t.name.padEnd(10)} ${ms(p50)}   ${ms(p99)}   ${ms(p50 - sbase.p50!)}   ${ms(p99 - sbase.p99!)}  ${String(r.delays.length).padStart(6)}  ${String(r.failed).padStart(6)}  ${t.pid ? rss.toFixed(0) + ' MB' : '-'}`);
+      if (t.name === 'portkey' && r.delays.length === 0) {
+        console.log('portkey: every stream failed (HTTP 500, its "TypeError: immutable" on Node 20, Portkey-AI/gateway#1550): no streaming figures for it');
+      }
     }
     // checked by hand: Portkey 1.15.2 (and 1.9.8) on Node 20 answer every streamed chat completion with a 500
     // ("TypeError: immutable" in its ResponseService.updateHeaders: it appends headers to the upstream fetch
     // Response, whose headers are immutable; Portkey-AI/gateway#1389, #1550), so it has no streaming figures here
-    if (PORTKEY) console.log('portkey: every stream failed with HTTP 500 on this Node (its "TypeError: immutable", Portkey-AI/gateway#1550): no streaming figures for it');
 
     const tapeT = targets[1]!;
     const t0 = performance.now();
