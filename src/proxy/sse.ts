@@ -54,10 +54,23 @@ export class SseParser {
     if (start < n) this.keep(chunk.subarray(start));
   }
 
-  /** End of stream: a final event without its blank line is not dispatched (as the spec says). */
+  /**
+   * End of stream. A browser drops a final event that lacks its blank line; here it is
+   * dispatched, its last line too even without a line ending, because it is all the
+   * provider sent: a body that ends `data: {...}\n` (or without the newline) still says its
+   * usage, and a line cut halfway is not valid JSON, which the adapters ignore.
+   */
   end(): void {
+    if (this.partialLen > 0) {
+      const rest = Buffer.concat(this.partial);
+      this.partial = [];
+      this.partialLen = 0;
+      this.line(rest, 0, rest.length);
+    }
     this.partial = [];
     this.partialLen = 0;
+    if (this.data.length > 0) this.dispatch();
+    else this.event = '';
   }
 
   private keep(piece: Buffer): void {

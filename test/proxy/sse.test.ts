@@ -52,8 +52,10 @@ describe('the SSE parser', () => {
     assert.deepEqual(parse([...b].map((_, i) => b.subarray(i, i + 1))), [['a', '1'], ['message', 'x\ny'], ['b', '2']]);
   });
 
-  it('drops a final event that has no blank line, and survives a line past its limit', () => {
-    assert.deepEqual(parse([Buffer.from('data: 1\n\ndata: 2\n')]), [['message', '1']]);
+  it('dispatches a final event that has no blank line (or no line ending) at the end, and survives a line past its limit', () => {
+    assert.deepEqual(parse([Buffer.from('data: 1\n\ndata: 2\n')]), [['message', '1'], ['message', '2']]);
+    assert.deepEqual(parse([Buffer.from('data: 1\r\n\r\nevent: stop\r\ndata: {"a":2}')]), [['message', '1'], ['stop', '{"a":2}']]);
+    assert.deepEqual(parse([Buffer.from('data: 1\n\nevent: stop\n')]), [['message', '1']]);
     const out: string[] = [];
     const p = new SseParser((_e, d) => out.push(d), { maxLine: 16, maxData: 64 });
     p.push(Buffer.from('data: ' + 'x'.repeat(10)));
