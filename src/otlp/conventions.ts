@@ -18,6 +18,11 @@
  * provider's uncached count (Anthropic's `input_tokens` excludes cache reads and writes): when the cache
  * counts exceed the input count, input cannot include them, and they are added to it. The same holds
  * for reasoning tokens, which the conventions put inside output tokens (Gemini reports them apart).
+ * A reported total (OpenLLMetry's llm.usage.total_tokens, OpenInference's llm.token_count.total) settles
+ * the rest: when it is input + output + exactly the reasoning (or cache) count, that count was left out
+ * and is added; for Gemini, whose candidatesTokenCount leaves thoughts out while totalTokenCount counts
+ * them (OpenLLMetry and older OpenInference copy candidatesTokenCount as completion tokens), the
+ * whole gap is output.
  */
 export const KEYS = {
   model: ['llm.model', 'gen_ai.response.model', 'gen_ai.request.model', 'llm.model_name'],
@@ -29,6 +34,8 @@ export const KEYS = {
     'gen_ai.usage.cache_read.input_tokens',
     'gen_ai.usage.cache_read_input_tokens',
     'gen_ai.usage.input_tokens.cached',
+    'gen_ai.usage.cached_tokens',
+    'gen_ai.usage.input_cached_tokens',
     'llm.token_count.prompt_details.cache_read',
   ],
   cacheWrite: [
@@ -39,7 +46,14 @@ export const KEYS = {
     'llm.token_count.prompt_details.cache_write',
   ],
   cacheWrite1h: ['llm.cache_write_1h_tokens'],
-  reasoning: ['gen_ai.usage.reasoning.output_tokens', 'gen_ai.usage.output_tokens.reasoning', 'llm.token_count.completion_details.reasoning'],
+  reasoning: [
+    'gen_ai.usage.reasoning.output_tokens',
+    'gen_ai.usage.output_tokens.reasoning',
+    'gen_ai.usage.reasoning_tokens',
+    'llm.usage.reasoning_tokens',
+    'llm.token_count.completion_details.reasoning',
+  ],
+  total: ['llm.usage.total_tokens', 'gen_ai.usage.total_tokens', 'llm.token_count.total'],
   requestId: ['llm.request_id', 'gen_ai.response.id'],
   project: ['llm.project'],
   httpStatus: ['llm.status', 'http.response.status_code', 'http.status_code'],

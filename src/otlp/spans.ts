@@ -107,19 +107,28 @@ function durationMs(span: SpanIn): number {
 }
 
 /** The usage columns, with cached and reasoning counts folded in as the conventions say (see conventions.ts). */
-function usageOf(attrs: Attrs): Pick<NewCall, 'input_tok' | 'output_tok' | 'cached_tok' | 'cache_write_tok' | 'cache_write_1h_tok'> | null {
+function usageOf(attrs: Attrs, provider: string): Pick<NewCall, 'input_tok' | 'output_tok' | 'cached_tok' | 'cache_write_tok' | 'cache_write_1h_tok'> | null {
   const input = count(attrs, KEYS.input);
   const output = count(attrs, KEYS.output);
   const cached = count(attrs, KEYS.cacheRead) ?? 0;
   let writes = count(attrs, KEYS.cacheWrite) ?? 0;
   const writes1h = count(attrs, KEYS.cacheWrite1h) ?? 0;
   const reasoning = count(attrs, KEYS.reasoning) ?? 0;
+  const total = count(attrs, KEYS.total);
   if (input === undefined && output === undefined) return null;
   if (writes1h > writes) writes = writes1h;
   let inTok = input ?? 0;
-  if (cached + writes > inTok) inTok += cached + writes;
+  const inAdded = cached + writes > inTok;
+  if (inAdded) inTok += cached + writes;
   let outTok = output ?? 0;
-  if (reasoning > outTok) outTok += reasoning;
+  const outAdded = reasoning > outTok;
+  if (outAdded) outTok += reasoning;
+  const gap = total !== undefined ? total - inTok - outTok : 0;
+  if (gap > 0) {
+    if (!outAdded && reasoning > 0 && gap === reasoning) outTok += gap;
+    else if (!inAdded && cached + writes > 0 && gap === cached + writes) inTok += gap;
+    else if (provider === 'google') outTok += gap;
+  }
   return { input_tok: inTok, output_tok: outTok, cached_tok: cached, cache_write_tok: writes, cache_write_1h_tok: writes1h };
 }
 
@@ -130,16 +139,16 @@ export function spanToCall(span: SpanIn, resource: ResourceIn, d: MappingDefault
   if (span.traceId.length !== 32 || /^0+$/.test(span.traceId)) return { reject: 'traceId is not 16 bytes' };
   if (span.spanId.length !== 16 || /^0+$/.test(span.spanId)) return { reject: 'spanId is not 8 bytes' };
   if (span.start.ms <= 0) return { reject: 'startTimeUnixNano is missing' };
+  const model = text(span.attrs, KEYS.model) || 'unknown';
+  const named = text(span.attrs, KEYS.provider);
+  const provider = (named ? cleanText(normaliseProvider(named)) : '') || providerFromModel(model);
   let usage;
   try {
-    usage = usageOf(span.attrs);
+    usage = usageOf(span.attrs, provider);
   } catch (err) {
     if (err instanceof BadAttr) return { reject: err.message };
     throw err;
   }
-  const model = text(span.attrs, KEYS.model) || 'unknown';
-  const named = text(span.attrs, KEYS.provider);
-  const provider = (named ? cleanText(normaliseProvider(named)) : '') || providerFromModel(model);
   const rid = text(span.attrs, KEYS.requestId);
   const host = text(resource.attrs, RESOURCE_KEYS.host);
   const call: NewCall = {

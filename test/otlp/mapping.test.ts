@@ -50,6 +50,23 @@ describe('token counts follow what each convention says input tokens include', (
     assert.equal(call({ 'gen_ai.request.model': 'gemini-2.5-pro', 'gen_ai.usage.output_tokens': 100, 'gen_ai.usage.reasoning.output_tokens': 400 }).output_tok, 500);
   });
 
+  it('lets a reported total say what input and output left out', () => {
+    const out = (attrs: Record<string, unknown>) => {
+      const c = call(attrs);
+      return [c.input_tok, c.output_tok];
+    };
+    // Gemini: completion copied from candidatesTokenCount, the total counts the thoughts too
+    assert.deepEqual(out({ 'gen_ai.system': 'Google', 'gen_ai.request.model': 'gemini-2.5-pro', 'gen_ai.usage.prompt_tokens': 100, 'gen_ai.usage.completion_tokens': 20, 'llm.usage.total_tokens': 620 }), [100, 520]);
+    assert.deepEqual(out({ 'gen_ai.request.model': 'gemini-2.5-flash', 'llm.token_count.prompt': 10, 'llm.token_count.completion': 5, 'llm.token_count.total': 40, 'openinference.span.kind': 'LLM' }), [10, 30]);
+    // reasoning smaller than output but left out of it: the total is input + output + reasoning
+    assert.deepEqual(out({ 'gen_ai.request.model': 'o3', 'gen_ai.usage.input_tokens': 50, 'gen_ai.usage.output_tokens': 500, 'gen_ai.usage.reasoning_tokens': 400, 'gen_ai.usage.total_tokens': 950 }), [50, 900]);
+    // cache counts smaller than input but left out of it
+    assert.deepEqual(out({ 'gen_ai.system': 'anthropic', 'gen_ai.request.model': 'claude-sonnet-4-5', 'gen_ai.usage.input_tokens': 5000, 'gen_ai.usage.cache_read.input_tokens': 3000, 'gen_ai.usage.output_tokens': 10, 'gen_ai.usage.total_tokens': 8010 }), [8000, 10]);
+    // a total that agrees, or an unexplained gap from another provider, changes nothing
+    assert.deepEqual(out({ 'gen_ai.system': 'openai', 'gen_ai.request.model': 'o3', 'gen_ai.usage.prompt_tokens': 50, 'gen_ai.usage.completion_tokens': 500, 'gen_ai.usage.reasoning_tokens': 400, 'llm.usage.total_tokens': 550 }), [50, 500]);
+    assert.deepEqual(out({ 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.prompt_tokens': 50, 'gen_ai.usage.completion_tokens': 5, 'llm.usage.total_tokens': 70 }), [50, 5]);
+  });
+
   it('reads OpenInference llm.token_count.* and tape llm.* 1-hour cache writes', () => {
     const c = call({ 'llm.model_name': 'gpt-4.1', 'llm.provider': 'openai', 'llm.token_count.prompt': 50, 'llm.token_count.completion': 9, 'openinference.span.kind': 'LLM' });
     assert.deepEqual([c.model, c.provider, c.input_tok, c.output_tok], ['gpt-4.1', 'openai', 50, 9]);
