@@ -81,6 +81,9 @@ export function dayLabel(ms: number): string {
  * The name both sides are matched on: lower case, "Claude Haiku 4.5" and "claude-haiku-4-5-20251001"
  * both become "claude-haiku|4-5" ("Claude Haiku 3.5" and "claude-3-5-haiku" alike); a date suffix and an "anthropic/" style prefix on a first-party
  * provider are dropped. OpenRouter slugs keep their vendor prefix (it is the model's name there).
+ * Aliases meet their snapshots: "claude-sonnet-4-0" is "claude-sonnet-4-20250514" ("Claude Sonnet 4"
+ * in the Console), "claude-3-7-sonnet-latest" is "claude-3-7-sonnet-20250219", "gpt-4-0613" is "gpt-4";
+ * a parenthesised note in a Console name is ignored.
  */
 export function modelKey(provider: string, model: string): string {
   let m = model.trim().toLowerCase();
@@ -88,7 +91,14 @@ export function modelKey(provider: string, model: string): string {
     const slash = m.indexOf('/');
     if (slash >= 0) m = m.slice(slash + 1);
   }
-  m = m.replace(/[\s._]+/g, '-').replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, '');
+  m = m
+    .replace(/\([^)]*\)/g, ' ') // a Console note: "Claude Sonnet 3.5 (New)"
+    .replace(/[\s._]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .replace(/-latest$/, '')
+    .replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, '')
+    .replace(/([a-z\d])-(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$/, '$1') // an OpenAI MMDD snapshot: gpt-4-0613, gpt-3.5-turbo-0125
+    .replace(/(\d)-0$/, '$1'); // an Anthropic "-0" alias: claude-opus-4-0
   // "claude-3-5-haiku" (API) and "Claude Haiku 3.5" (Console): words in any order, numbers in order
   const parts = m.split('-').filter((x) => x !== '');
   const words = parts.filter((x) => !/^\d+$/.test(x)).sort();

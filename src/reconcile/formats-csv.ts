@@ -10,6 +10,8 @@ import type { BilledLine, FormatId, ParsedBill } from './types.js';
  * - OpenAI dashboard cost export (Usage > Cost > Export): either `amount_value`,
  *   `amount_currency` with `start_time` (Unix s or ISO) or `usage_date_utc`, optional `line_item`,
  *   `project_id` / `project_name`; or line items `usage_date_utc`, `model`, `usage_type`, `cost_usd`.
+ *   A day with no cost is exported as a row with only its times (amount and currency empty): the
+ *   bill then says "nothing" for that day, and the day is still compared.
  * - OpenRouter activity export: one row per generation, `generation_id` (or `id`), `created_at`,
  *   `cost_total` (or `total_cost`, `cost`, `usage`; dollars), `model_permaslug` (or `model`).
  * - Generic (documented in fixtures/reconcile/README.md): `date` (YYYY-MM-DD, one UTC day) or
@@ -85,7 +87,10 @@ function dayLine(t: number): [number, number] {
   return [d, d + DAY_MS];
 }
 
-const MAKERS: Record<string, (w: Row) => BilledLine> = {
+/** A bill line, or the period of a row that bills nothing (still covered by the bill). */
+type Made = BilledLine | { readonly provider: string; readonly empty: readonly [number, number] };
+
+const MAKERS: Record<string, (w: Row) => Made> = {
   'anthropic-console-csv': (w) => {
     const [s, e] = dayLine(w.when('usage_date_utc'));
     const item = ['usage_type', 'cost_type', 'token_type', 'context_window', 'api_key', 'api_key_id', 'inference_geo', 'speed'].map((k) => w.text(k)).join('|');
@@ -94,6 +99,7 @@ const MAKERS: Record<string, (w: Row) => BilledLine> = {
   'openai-dashboard-csv': (w) => {
     w.currency();
     const [s, e] = dayLine(w.when('usage_date_utc', 'start_time_iso', 'start_time', 'date'));
+    if (w.idx('amount_value') >= 0 && w.text('amount_value') === '' && w.text('amount_currency') === '' && w.text('line_item') === '') return { provider: 'openai', empty: [s, e] };
     const lineItem = w.text('line_item');
     const comma = lineItem.lastIndexOf(',');
     const model = w.text('model') || (comma > 0 ? lineItem.slice(0, comma).trim() : '');
@@ -141,7 +147,13 @@ export function parseCsvBill(text: string, forced: FormatId | null): ParsedBill 
       if (!MAKERS[format]) throw new InputError(r.line, 1, `--format ${format} is a JSON format, but the file is CSV`);
       return;
     }
-    const line = MAKERS[format!]!(new Row(r, h));
+    const made = MAKERS[format!]!(new Row(r, h));
+    if ('empty' in made) {
+      const [s, e] = made.empty;
+      for (let d = dayOf(s); d < e; d += DAY_MS) days.set(`${made.provider}\u0000${d}`, { provider: made.provider, day: d });
+      return;
+    }
+    const line = made;
     if (line.cost_micros < 0 && format === 'openrouter-csv') throw new InputError(...r.position(col(h, 'cost_total', 'total_cost', 'cost', 'usage')), 'a negative cost for a generation');
     lines.push(line);
     if (line.start_ms >= lastDay && line.end_ms <= lastDay + DAY_MS && line.provider === lastProvider) return; // same day as the line before

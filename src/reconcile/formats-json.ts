@@ -2,7 +2,8 @@ import { InputError } from './csv.js';
 import { JsonNumber, isObject, posOf, type JsonObject, type JsonValue } from './exact-json.js';
 import { amountMicros, clean, dayOf, DAY_MS, timeOf } from './amount.js';
 import type { BilledLine, FormatId, ParsedBill } from './types.js';
-import type { PriceBook } from '../pricing/price-book.js';
+import type { PriceBook, Usage } from '../pricing/price-book.js';
+import { usageRowCost } from './usage-price.js';
 
 /**
  * The JSON bills, field names as the providers document them:
@@ -12,7 +13,8 @@ import type { PriceBook } from '../pricing/price-book.js';
  *   `cost_type`, `token_type`, `service_tier`, `context_window`.
  * - Anthropic `GET /v1/organizations/usage_report/messages`: results with `uncached_input_tokens`,
  *   `cache_read_input_tokens`, `cache_creation.ephemeral_5m_input_tokens` / `_1h_`, `output_tokens`,
- *   `model`, `workspace_id`, `service_tier`: token counts, priced here at list price.
+ *   `model`, `workspace_id`, `service_tier`, `context_window`: token counts, priced here at list price
+ *   (per row, never at a tier the sum of many calls would reach: see usage-price.ts).
  * - OpenAI `GET /v1/organization/costs`: `data[]` buckets (`start_time`, `end_time` Unix seconds,
  *   `results[]`), each `amount.value` a NUMBER in dollars, `amount.currency` "usd", optional
  *   `line_item` ("gpt-4o-2024-08-06, input") and `project_id`.
@@ -20,6 +22,9 @@ import type { PriceBook } from '../pricing/price-book.js';
  *   `input_cached_tokens`, `output_tokens`, `model`, `project_id`, `batch`: priced here.
  * - OpenRouter `GET /api/v1/generation` (`{"data": {...}}`) or a list of generations: `id`,
  *   `created_at`, `model`, `total_cost` in dollars (camelCase from the SDK accepted too).
+ * - OpenRouter `GET /api/v1/activity`: `data[]` per UTC `date` (YYYY-MM-DD) x `model_permaslug` x
+ *   `endpoint_id`, `usage` in dollars (OpenRouter credits; `byok_usage_inference` is billed by the
+ *   provider itself, not OpenRouter, and is not read).
  */
 
 type Ctx = { readonly prices: PriceBook };
@@ -103,11 +108,11 @@ function anthropicCost(root: JsonValue): ParsedBill {
   return { format: 'anthropic-cost-report', lines, coverage: coverageOf('anthropic', spans) };
 }
 
-function priced(ctx: Ctx, o: JsonObject, provider: string, model: string, at: number, usage: { input_tok: number; output_tok: number; cached_tok: number; cache_write_tok: number; cache_write_1h_tok: number }, batch: boolean): number {
+function priced(ctx: Ctx, o: JsonObject, provider: string, model: string, at: number, usage: Usage, how: { batch: boolean; longContext: boolean; requests: number }): number {
   if (!model) err(o, 'a usage report must be grouped by model to be priced (group_by=model)');
-  const cost = ctx.prices.cost(provider, model, usage, new Date(at));
+  const cost = usageRowCost(ctx.prices, provider, model, new Date(at), { usage, ...how });
   if (cost === null) err(o, `model "${model}" has no price in ${ctx.prices.version}; add it to the price overrides file`);
-  return batch ? Math.round(cost / 2) : cost;
+  return cost;
 }
 
 function anthropicUsage(root: JsonValue, ctx: Ctx): ParsedBill {
@@ -125,7 +130,8 @@ function anthropicUsage(root: JsonValue, ctx: Ctx): ParsedBill {
       const usage = { input_tok: int(r, 'uncached_input_tokens') + reads + w5 + w1, output_tok: int(r, 'output_tokens'), cached_tok: reads, cache_write_tok: w5 + w1, cache_write_1h_tok: w1 };
       const model = str(r, 'model', false);
       const tier = str(r, 'service_tier', false);
-      const cost = priced(ctx, r, 'anthropic', model, start, usage, tier === 'batch');
+      const longContext = str(r, 'context_window', false) === '200k-1M';
+      const cost = priced(ctx, r, 'anthropic', model, start, usage, { batch: tier === 'batch', longContext, requests: 0 });
       lines.push({ line: posOf(r)[0], start_ms: start, end_ms: end, provider: 'anthropic', model, project: str(r, 'workspace_id', false), item: `usage|${tier}|${str(r, 'api_key_id', false)}|${str(r, 'context_window', false)}`, request_id: null, cost_micros: cost });
     }
   }
@@ -164,7 +170,8 @@ function openaiUsage(root: JsonValue, ctx: Ctx): ParsedBill {
       const input = int(r, 'input_tokens');
       if (cached > input) err(r, '"input_cached_tokens" exceeds "input_tokens"');
       const model = str(r, 'model', false);
-      const cost = priced(ctx, r, 'openai', model, start, { input_tok: input, output_tok: int(r, 'output_tokens'), cached_tok: cached, cache_write_tok: 0, cache_write_1h_tok: 0 }, r.batch === true);
+      const usage = { input_tok: input, output_tok: int(r, 'output_tokens'), cached_tok: cached, cache_write_tok: 0, cache_write_1h_tok: 0 };
+      const cost = priced(ctx, r, 'openai', model, start, usage, { batch: r.batch === true, longContext: false, requests: int(r, 'num_model_requests') });
       lines.push({ line: posOf(r)[0], start_ms: start, end_ms: end, provider: 'openai', model, project: str(r, 'project_id', false), item: `usage|${r.batch === true ? 'batch' : ''}|${str(r, 'api_key_id', false)}|${str(r, 'user_id', false)}`, request_id: null, cost_micros: cost });
     }
   }
@@ -191,6 +198,18 @@ function openrouterJson(root: JsonValue): ParsedBill {
   return { format: 'openrouter-json', lines, coverage: coverageOf('openrouter', lines.map((l) => [l.start_ms, l.end_ms])) };
 }
 
+function openrouterActivity(root: JsonValue): ParsedBill {
+  const lines: BilledLine[] = buckets(root).map((a) => {
+    const date = str(a, 'date', true);
+    if (!/^\d{4}-\d\d-\d\d$/.test(date)) err(a, `"date" must be a UTC day, YYYY-MM-DD (got "${date}")`);
+    const start = time(a, 'date', false);
+    const model = str(a, 'model_permaslug', false) || str(a, 'model', false);
+    const item = `${str(a, 'endpoint_id', false)}|${str(a, 'provider_name', false)}`;
+    return { line: posOf(a)[0], start_ms: start, end_ms: start + DAY_MS, provider: 'openrouter', model, project: '', item, request_id: null, cost_micros: usd(a, 'usage', a.usage, false) };
+  });
+  return { format: 'openrouter-activity', lines, coverage: coverageOf('openrouter', lines.map((l) => [l.start_ms, l.end_ms])) };
+}
+
 /** Which JSON bill this is, from its shape; null when it is none of them. */
 export function detectJson(root: JsonValue): FormatId | null {
   if (Array.isArray(root)) return root.length === 0 || (isObject(root[0]) && field(root[0], 'total_cost', 'totalCost') !== undefined) ? 'openrouter-json' : null;
@@ -200,6 +219,7 @@ export function detectJson(root: JsonValue): FormatId | null {
   for (const b of root.data) {
     if (!isObject(b)) return null;
     if (field(b, 'total_cost', 'totalCost') !== undefined) return 'openrouter-json';
+    if (b.date !== undefined && b.usage !== undefined && b.results === undefined) return 'openrouter-activity';
     const rs = b.results ?? b.result;
     if (!Array.isArray(rs)) return null;
     const r = rs.find(isObject) as JsonObject | undefined;
@@ -228,6 +248,8 @@ export function parseJsonBill(format: FormatId, root: JsonValue, ctx: Ctx): Pars
       return openaiUsage(root, ctx);
     case 'openrouter-json':
       return openrouterJson(root);
+    case 'openrouter-activity':
+      return openrouterActivity(root);
     default:
       throw new InputError(1, 1, `--format ${format} is a CSV format, but the file is JSON`);
   }

@@ -51,7 +51,7 @@ function nulJoin(parts: readonly (string | number)[]): string {
  * call-level first (the most detailed), then the providers' own cost reports, then usage priced here.
  */
 export const FORMAT_PREFERENCE: readonly string[] = [
-  'openrouter-csv', 'openrouter-json', 'anthropic-cost-report', 'anthropic-console-csv', 'openai-costs',
+  'openrouter-csv', 'openrouter-json', 'openrouter-activity', 'anthropic-cost-report', 'anthropic-console-csv', 'openai-costs',
   'openai-dashboard-csv', 'generic-csv', 'anthropic-usage-report', 'openai-usage',
 ];
 

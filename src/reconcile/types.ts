@@ -26,6 +26,7 @@ export const FORMATS = [
   'openai-dashboard-csv',
   'openrouter-csv',
   'openrouter-json',
+  'openrouter-activity',
   'generic-csv',
 ] as const;
 export type FormatId = (typeof FORMATS)[number];

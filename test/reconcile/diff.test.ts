@@ -133,6 +133,32 @@ describe('the difference, bucket by bucket, on a tape built to differ in known w
   });
 });
 
+describe('a tape priced at list price against usage reports and dated model ids', () => {
+  const t = tempTape();
+  after(() => t.cleanup());
+  it('agrees to the micro-dollar: aliases meet snapshots, and a day of calls is never priced at a long-context tier', async () => {
+    // 30 Sonnet 4.5 calls of 10k input (300k in the day: past the 200k tier no single call reaches)
+    const calls = Array.from({ length: 30 }, (_, k) => ({ ts: DEC1 + k * 60_000, model: 'claude-sonnet-4-5', input_tok: 10_000, output_tok: 500, cached_tok: 2_000, cache_write_tok: 1_000, cache_write_1h_tok: 400, price_version: undefined }));
+    const alias = Array.from({ length: 5 }, (_, k) => ({ ts: DEC1 + HOUR + k, model: 'claude-sonnet-4-0', input_tok: 1_000, output_tok: 100, price_version: undefined }));
+    t.add([...calls, ...alias]);
+    const tape = t.db.prepare("SELECT model, SUM(cost_micros) AS c FROM tape GROUP BY model ORDER BY model").all() as { model: string; c: number }[];
+    assert.equal(tape.length, 2);
+    const usage = t.file('usage.json', JSON.stringify({
+      data: [{ starting_at: '2026-12-01T00:00:00Z', ending_at: '2026-12-02T00:00:00Z', results: [
+        { uncached_input_tokens: 30 * 7_000, cache_read_input_tokens: 30 * 2_000, cache_creation: { ephemeral_5m_input_tokens: 30 * 600, ephemeral_1h_input_tokens: 30 * 400 }, output_tokens: 30 * 500, model: 'claude-sonnet-4-5-20250929', workspace_id: null, api_key_id: null, service_tier: 'standard', context_window: '0-200k', server_tool_use: { web_search_requests: 0 } },
+        { uncached_input_tokens: 5_000, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 }, output_tokens: 500, model: 'claude-sonnet-4-20250514', workspace_id: null, api_key_id: null, service_tier: 'standard', context_window: '0-200k', server_tool_use: { web_search_requests: 0 } },
+      ] }],
+      has_more: false, next_page: null,
+    }));
+    const d = await reconcile(localReconcileSource(t.db), importAll(t, [usage]).map((l) => l.bill), { threshold: 0.005, priceListMs: null });
+    assert.deepEqual(d.buckets.map((b) => [b.model, b.tape_micros, b.billed_micros, b.only]), [
+      ['claude-sonnet-4-20250514', tape[0]!.c, tape[0]!.c, null],
+      ['claude-sonnet-4-5-20250929', tape[1]!.c, tape[1]!.c, null],
+    ]);
+    assert.equal(d.beyond, 0);
+  });
+});
+
 describe('call by call where the bill has ids', () => {
   const t = tempTape();
   after(() => t.cleanup());

@@ -38,12 +38,35 @@ describe('each bill format, from fixtures written from the providers documentati
     assert.equal(bill.lines[0]!.project, 'proj_abc');
   });
 
-  it('reads the OpenAI dashboard cost CSV', () => {
+  it('reads the OpenAI dashboard cost CSV (16-decimal amounts; a day without cost is a row of empty cells)', () => {
     const { bill } = loadBill(`${FIX}openai-dashboard-cost.csv`, null, prices);
     assert.equal(bill.format, 'openai-dashboard-csv');
+    assert.equal(bill.lines.length, 3);
     assert.equal(sum(bill.lines), 4_560_012);
     assert.equal(bill.lines[2]!.model, 'gpt-4o-mini-2024-07-18');
     assert.equal(bill.lines[0]!.project, 'default');
+    // the empty row bills nothing but still speaks for its day: tape cost that day shows as tape-only
+    assert.deepEqual(bill.coverage.map((c) => [c.provider, c.day]).sort(), [['openai', DEC1], ['openai', DEC2]]);
+  });
+
+  it('refuses an OpenAI dashboard row with a currency but no amount', () => {
+    const t = tempTape();
+    try {
+      const p = t.file('half.csv', 'start_time,end_time,start_time_iso,end_time_iso,amount_value,amount_currency,line_item,project_id\n1796083200,1796169600,2026-12-01T00:00:00+00:00,2026-12-02T00:00:00+00:00,,usd,"gpt-4o, input",\n');
+      assert.throws(() => loadBill(p, null, prices), /half\.csv:2:75: amount_value: the amount is empty/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('reads an OpenAI costs amount.value given as a JSON string (as the API has been seen to send)', () => {
+    const t = tempTape();
+    try {
+      const p = t.file('str.json', '{"object":"page","data":[{"object":"bucket","start_time":1796083200,"end_time":1796169600,"results":[{"object":"organization.costs.result","amount":{"value":"12.50","currency":"usd"},"line_item":"gpt-4o-2024-08-06, input","project_id":null}]}],"has_more":false,"next_page":null}');
+      assert.deepEqual(loadBill(p, null, prices).bill.lines.map((l) => l.cost_micros), [12_500_000]);
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('reads the OpenRouter activity CSV, one row per generation, quoted commas, quotes and newlines', () => {
@@ -51,6 +74,17 @@ describe('each bill format, from fixtures written from the providers documentati
     assert.equal(bill.format, 'openrouter-csv');
     assert.deepEqual(bill.lines.map((l) => [l.request_id, l.cost_micros, l.line]), [['gen-001', 1500, 2], ['gen-002', 2100, 3], ['gen-003', 900, 4]]);
     assert.equal(bill.lines[0]!.start_ms, DEC1 + 9 * 3_600_000 + 123);
+  });
+
+  it('reads the OpenRouter activity API (GET /api/v1/activity): a UTC day x model, usage in dollars', () => {
+    const { bill } = loadBill(`${FIX}openrouter-activity.json`, null, prices);
+    assert.equal(bill.format, 'openrouter-activity');
+    assert.deepEqual(bill.lines.map((l) => [l.start_ms, l.end_ms - l.start_ms, l.model, l.request_id, l.cost_micros]), [
+      [DEC1, 86_400_000, 'openai/gpt-4.1-2025-04-14', null, 15_000],
+      [DEC1, 86_400_000, 'anthropic/claude-4.5-haiku-20251001', null, 900],
+      [DEC2, 86_400_000, 'openai/gpt-4.1-2025-04-14', null, 12],
+    ]);
+    assert.deepEqual(bill.coverage.map((c) => c.day), [DEC1, DEC2]);
   });
 
   it('reads OpenRouter generations as JSON', () => {
@@ -65,10 +99,15 @@ describe('each bill format, from fixtures written from the providers documentati
     assert.deepEqual(bill.lines.map((l) => [l.provider, l.model, l.project, l.cost_micros]), [['anthropic', 'claude-sonnet-4-5', 'sales-tool', 12_345_000], ['openai', 'gpt-4o', 'underwriting', 4_500_012]]);
   });
 
-  it('prices usage reports (token counts) at list price', () => {
+  it('prices usage reports (token counts) at list price, per row, never at a tier the sum of many calls reaches', () => {
     const a = loadBill(`${FIX}anthropic-usage-report.json`, null, prices).bill;
     assert.equal(a.format, 'anthropic-usage-report');
-    assert.equal(a.lines[0]!.cost_micros, prices.cost('anthropic', 'claude-sonnet-4-5-20250929', { input_tok: 1_000_000, output_tok: 100_000 }, new Date(DEC1)));
+    // a day of calls adding up to 1M input tokens: Sonnet 4.5's base rates ($3 in, $15 out), not its >200k tier
+    assert.equal(a.lines[0]!.cost_micros, 1_000_000 * 3 + 100_000 * 15);
+    // context_window "200k-1M": the long-context rates ($6 in, $22.50 out)
+    assert.equal(a.lines[1]!.cost_micros, 300_000 * 6 + (1000 * 45) / 2);
+    // the batch tier: half, rounded once ($1.5 per MTok in, $7.5 out: 1500001.5 + 22.5 = 1500024 micros)
+    assert.equal(a.lines[2]!.cost_micros, 1_500_024);
     const o = loadBill(`${FIX}openai-usage.json`, null, prices).bill;
     assert.equal(o.format, 'openai-usage');
     assert.equal(o.lines[0]!.cost_micros, prices.cost('openai', 'gpt-4o-2024-08-06', { input_tok: 1_000_000, output_tok: 0 }, new Date(DEC1)));
@@ -137,5 +176,21 @@ describe('model names are matched across the API and the Console', () => {
     assert.equal(modelKey('openai', 'gpt-4o-2024-08-06'), modelKey('openai', 'gpt-4o'));
     assert.notEqual(modelKey('openai', 'gpt-4o'), modelKey('openai', 'gpt-4o-mini'));
     assert.notEqual(modelKey('anthropic', 'claude-opus-4-1'), modelKey('anthropic', 'claude-opus-1-4'));
+  });
+
+  it('meets aliases with their snapshots', async () => {
+    const { modelKey } = await import('../../src/reconcile/amount.js');
+    const same = (p: string, a: string, b: string) => assert.equal(modelKey(p, a), modelKey(p, b), `${a} = ${b}`);
+    same('anthropic', 'claude-sonnet-4-0', 'claude-sonnet-4-20250514');
+    same('anthropic', 'Claude Sonnet 4', 'claude-sonnet-4-0');
+    same('anthropic', 'claude-opus-4-0', 'claude-opus-4-20250514');
+    same('anthropic', 'claude-3-7-sonnet-latest', 'claude-3-7-sonnet-20250219');
+    same('anthropic', 'Claude Sonnet 3.5 (New)', 'claude-3-5-sonnet-20241022');
+    same('openai', 'gpt-4-0613', 'gpt-4');
+    same('openai', 'gpt-3.5-turbo-0125', 'gpt-3.5-turbo');
+    same('openrouter', 'anthropic/claude-haiku-4.5', 'anthropic/claude-4.5-haiku-20251001');
+    assert.notEqual(modelKey('anthropic', 'claude-opus-4-1'), modelKey('anthropic', 'claude-opus-4-0'));
+    assert.notEqual(modelKey('anthropic', 'claude-opus-4-1-20250805'), modelKey('anthropic', 'claude-opus-4-20250514'));
+    assert.notEqual(modelKey('openai', 'chatgpt-4o-latest'), modelKey('openai', 'gpt-4o'));
   });
 });
