@@ -7,7 +7,9 @@
  * - the OpenTelemetry GenAI semantic conventions, current and deprecated names (gen_ai.provider.name,
  *   formerly gen_ai.system; gen_ai.usage.input_tokens, formerly prompt_tokens; the cache-read and
  *   cache-creation counts, plus the interim underscore spellings still emitted by OpenLLMetry and Sentry);
- * - OpenInference's `llm.token_count.*` / `llm.model_name` (Arize/Phoenix instrumentations).
+ * - OpenInference's `llm.token_count.*` / `llm.model_name` (Arize/Phoenix instrumentations);
+ * - on the Vercel AI SDK's doGenerate/doStream spans (which carry gen_ai.* names for the rest), its
+ *   `ai.usage.*` cache, reasoning and total counts (v5 `cachedInputTokens`, v6 `inputTokenDetails.*`).
  *
  * What input_tokens means (tape's input_tok counts ALL input tokens, cached ones included):
  * - GenAI conventions: gen_ai.usage.input_tokens "SHOULD include all types of input tokens, including
@@ -37,6 +39,8 @@ export const KEYS = {
     'gen_ai.usage.cached_tokens',
     'gen_ai.usage.input_cached_tokens',
     'llm.token_count.prompt_details.cache_read',
+    'ai.usage.inputTokenDetails.cacheReadTokens',
+    'ai.usage.cachedInputTokens',
   ],
   cacheWrite: [
     'llm.cache_write_tokens',
@@ -44,6 +48,7 @@ export const KEYS = {
     'gen_ai.usage.cache_creation_input_tokens',
     'gen_ai.usage.input_tokens.cache_write',
     'llm.token_count.prompt_details.cache_write',
+    'ai.usage.inputTokenDetails.cacheWriteTokens',
   ],
   cacheWrite1h: ['llm.cache_write_1h_tokens'],
   reasoning: [
@@ -52,8 +57,10 @@ export const KEYS = {
     'gen_ai.usage.reasoning_tokens',
     'llm.usage.reasoning_tokens',
     'llm.token_count.completion_details.reasoning',
+    'ai.usage.outputTokenDetails.reasoningTokens',
+    'ai.usage.reasoningTokens',
   ],
-  total: ['llm.usage.total_tokens', 'gen_ai.usage.total_tokens', 'llm.token_count.total'],
+  total: ['llm.usage.total_tokens', 'gen_ai.usage.total_tokens', 'llm.token_count.total', 'ai.usage.totalTokens'],
   requestId: ['llm.request_id', 'gen_ai.response.id'],
   project: ['llm.project'],
   httpStatus: ['llm.status', 'http.response.status_code', 'http.status_code'],

@@ -67,6 +67,18 @@ describe('token counts follow what each convention says input tokens include', (
     assert.deepEqual(out({ 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.prompt_tokens': 50, 'gen_ai.usage.completion_tokens': 5, 'llm.usage.total_tokens': 70 }), [50, 5]);
   });
 
+  it("reads the Vercel AI SDK's ai.usage.* cache and reasoning counts beside its gen_ai.* names", () => {
+    // v5 with Anthropic: inputTokens leaves the cache reads out, cachedInputTokens has them
+    const v5 = call({ 'gen_ai.system': 'anthropic.messages', 'gen_ai.request.model': 'claude-sonnet-4-5', 'gen_ai.usage.input_tokens': 20, 'gen_ai.usage.output_tokens': 7, 'ai.usage.cachedInputTokens': 9000 });
+    assert.deepEqual([v5.provider, v5.input_tok, v5.cached_tok], ['anthropic', 9020, 9000]);
+    // v6: inputTokens is the whole input, inputTokenDetails a breakdown of it
+    const v6 = call({
+      'gen_ai.system': 'anthropic.messages', 'gen_ai.request.model': 'claude-sonnet-4-5', 'gen_ai.usage.input_tokens': 9520, 'gen_ai.usage.output_tokens': 7,
+      'ai.usage.inputTokenDetails.cacheReadTokens': 9000, 'ai.usage.inputTokenDetails.cacheWriteTokens': 500, 'ai.usage.totalTokens': 9527,
+    });
+    assert.deepEqual([v6.input_tok, v6.cached_tok, v6.cache_write_tok, v6.output_tok], [9520, 9000, 500, 7]);
+  });
+
   it('reads OpenInference llm.token_count.* and tape llm.* 1-hour cache writes', () => {
     const c = call({ 'llm.model_name': 'gpt-4.1', 'llm.provider': 'openai', 'llm.token_count.prompt': 50, 'llm.token_count.completion': 9, 'openinference.span.kind': 'LLM' });
     assert.deepEqual([c.model, c.provider, c.input_tok, c.output_tok], ['gpt-4.1', 'openai', 50, 9]);
