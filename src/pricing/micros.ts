@@ -25,6 +25,14 @@ export function divRoundBig(num: bigint, den: bigint): number {
   return Number(neg ? -q : q);
 }
 
+/**
+ * num/den as a fraction with six decimals (a share, a variance), rounded half away from zero
+ * exactly: 41/640 = 0.0640625 is 0.064063 (Math.round(41 / 640 * 1e6) gives 0.064062).
+ */
+export function ratio6(num: number, den: number): number {
+  return divRoundBig(BigInt(num) * 1_000_000n, BigInt(den)) / 1e6;
+}
+
 /** Rounds a real number half away from zero to an integer. */
 export function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);

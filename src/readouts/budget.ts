@@ -36,7 +36,8 @@ export function budgetGauge(now: number, mtdMicros: number, rateWindowMicros: nu
     month: label,
     mtd_micros: mtdMicros,
     rate_micros_per_hour: divRound(rateWindowMicros * 3600, rateWindowSeconds),
-    hours_left: Math.round((msLeft / HOUR) * 1000) / 1000,
+    // hours to 3 decimals = msLeft / 3600, rounded half away from zero in integers
+    hours_left: divRound(msLeft, HOUR / 1000) / 1000,
     projected_micros: projected,
     budget_micros: budgetMicros,
     state: budgetState(projected, budgetMicros),

@@ -1,3 +1,4 @@
+import { ratio6 } from '../pricing/micros.js';
 import type { ProjectCost, TopEntry } from './types.js';
 
 function rank(projects: readonly ProjectCost[], key: 'cost_micros' | 'prev_cost_micros', n: number): string[] {
@@ -6,10 +7,6 @@ function rank(projects: readonly ProjectCost[], key: 'cost_micros' | 'prev_cost_
     .sort((a, b) => b[key] - a[key] || (a.project < b.project ? -1 : a.project > b.project ? 1 : 0))
     .slice(0, n)
     .map((p) => p.project);
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }
 
 /**
@@ -30,7 +27,7 @@ export function topContributors(projects: readonly ProjectCost[], n = 3): TopEnt
       project: name,
       cost_micros: p.cost_micros,
       micros_per_hour: p.cost_micros,
-      share: total > 0 ? round6(p.cost_micros / total) : 0,
+      share: total > 0 ? ratio6(p.cost_micros, total) : 0,
       rank_change: prev < 0 ? null : prev - i,
     };
   });

@@ -1,9 +1,10 @@
+import { ratio6 } from '../pricing/micros.js';
 import type { ReconciledPeriod, VarianceBand, VariancePeriodOut, VarianceState } from './types.js';
 
 /** (tape − billed) / billed; null when nothing was billed (a ratio to zero means nothing). */
 export function varianceOf(tape: number, billed: number): number | null {
   if (billed === 0) return tape === 0 ? 0 : null;
-  return Math.round(((tape - billed) / billed) * 1e6) / 1e6;
+  return ratio6(tape - billed, billed);
 }
 
 function beyond(v: number | null, threshold: number): boolean {

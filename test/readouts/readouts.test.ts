@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runRate, topContributors, budgetGauge, monthBounds, varianceBand, computeReadouts, DEFAULT_READOUT_SETTINGS } from '../../src/readouts/index.js';
+import { runRate, topContributors, budgetGauge, monthBounds, varianceBand, varianceOf, computeReadouts, DEFAULT_READOUT_SETTINGS } from '../../src/readouts/index.js';
 import type { ReadoutInputs } from '../../src/readouts/index.js';
 
 const H = 3_600_000;
@@ -53,6 +53,22 @@ describe('top contributors', () => {
   });
 });
 
+describe('fractions of six decimals round half away from zero exactly', () => {
+  it('gives a share that falls on a half its upper neighbour (41/640 = 0.0640625)', () => {
+    // Math.round(41 / 640 * 1e6) / 1e6 is 0.064062: the float product lands just under the half
+    const top = topContributors([
+      { project: 'a', cost_micros: 41, prev_cost_micros: 0 },
+      { project: 'b', cost_micros: 323, prev_cost_micros: 0 },
+      { project: 'c', cost_micros: 276, prev_cost_micros: 0 },
+    ]);
+    assert.deepEqual(top.map((t) => [t.project, t.share]), [['b', 0.504688], ['c', 0.43125], ['a', 0.064063]]);
+  });
+  it('gives a variance on a half its neighbour away from zero, both signs', () => {
+    assert.equal(varianceOf(681, 640), 0.064063);
+    assert.equal(varianceOf(599, 640), -0.064063);
+  });
+});
+
 describe('budget gauge', () => {
   it('projects month-to-date plus the trailing rate over the hours left (DESIGN example)', () => {
     const now = Date.UTC(2026, 11, 20);
@@ -79,6 +95,13 @@ describe('budget gauge', () => {
     const g = budgetGauge(Date.UTC(2026, 11, 31, 12), 0, 1, 86_400, null);
     assert.equal(g.projected_micros, 1);
     assert.equal(g.hours_left, 12);
+  });
+  it('rounds hours left to 3 decimals half away from zero, exactly', () => {
+    // 1,801,800 ms = 0.5005 h: Math.round(0.5005 * 1000) gives 500
+    const end = Date.UTC(2027, 0, 1);
+    assert.equal(budgetGauge(end - 1_801_800, 0, 0, 86_400, null).hours_left, 0.501);
+    assert.equal(budgetGauge(end - 1_800, 0, 0, 86_400, null).hours_left, 0.001);
+    assert.equal(budgetGauge(end - 1_799, 0, 0, 86_400, null).hours_left, 0);
   });
 });
 
