@@ -176,7 +176,11 @@ export class PriceBook {
     if (cached !== undefined) return cached;
     const merged: Record<string, ModelPrice[string]> = { ...base };
     if (override) for (const k of PRICE_KEYS) if (override.prices[k] !== undefined) merged[k] = override.prices[k];
-    const input = toRate(merged.input_mtok);
+    // the library lists free models (":free" tiers, moderation, Gemma) with no price at all:
+    // known and free, so 0 as calcPrice gives; prices in other units only (audio hours, pages)
+    // cannot price a row of tokens, so those stay unpriced
+    const free = info !== null && Object.keys(merged).length === 0;
+    const input = toRate(merged.input_mtok) ?? (free ? { base: 0, tiers: [] } : null);
     const output = toRate(merged.output_mtok) ?? { base: 0, tiers: [] };
     const resolved: ResolvedPrice | null = input
       ? {

@@ -65,6 +65,19 @@ describe('unknown models', () => {
   });
 });
 
+describe('models the library lists as free', () => {
+  it('cost 0, as calcPrice says, and models priced in other units than tokens stay unpriced', () => {
+    const book = new PriceBook();
+    const u = { input: 1_500, output: 700, read: 300, write: 100, write1h: 50 };
+    for (const [p, m] of [['openrouter', 'qwen/qwq-32b:free'], ['openai', 'moderation'], ['google', 'gemma-3']] as const) {
+      assert.equal(library(p, m, u), 0);
+      assert.equal(ours(book, p, m, u), 0, `${p}/${m}`);
+    }
+    // whisper is priced per audio hour: nothing to say about a row of tokens
+    assert.equal(ours(book, 'openai', 'whisper-1', u), null);
+  });
+});
+
 describe('the overrides file', () => {
   const d = tempDir();
   after(() => d.close());
