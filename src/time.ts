@@ -19,11 +19,20 @@ export function parseWhen(text: string, now: number): number | null {
   const d = parseDuration(t);
   if (d !== null) return now - d;
   if (/^\d{4}-\d{2}-\d{2}$/.test(t)) {
+    if (!isCalendarDate(t)) return null;
     const ms = Date.parse(`${t}T00:00:00Z`);
     return Number.isNaN(ms) ? null : ms;
   }
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?$/i.exec(t);
-  if (!m) return null;
+  if (!m || !isCalendarDate(m[1]!)) return null;
   const ms = Date.parse(`${m[1]}T${m[2]}${m[3] ? m[3].toUpperCase() : 'Z'}`);
   return Number.isNaN(ms) ? null : ms;
+}
+
+/** "2026-02-29" is not a day (Date.parse would read it as 1 March): the date must exist. */
+function isCalendarDate(ymd: string): boolean {
+  const [y, mo, d] = ymd.split('-').map(Number) as [number, number, number];
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d); // not Date.UTC: it reads years 0-99 as 1900-1999
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
 }

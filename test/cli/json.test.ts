@@ -139,6 +139,12 @@ describe('errors a user will meet', () => {
     one(['import', '--db', t.path, f], 8, /bad\.ndjson:2: project must be a non-empty string; nothing was imported/);
     assert.equal(t.db.prepare('SELECT count(*) FROM tape').pluck().get(), 0);
   });
+  it('an import line dated on a day that does not exist: FILE:LINE, exit 8, nothing written', () => {
+    const f = join(t.dir, 'feb.csv');
+    writeFileSync(f, 'ts,project,provider,model,input_tok,output_tok,duration_ms,status\n2026-02-28T23:00:00Z,p,openai,gpt-5,1,1,1,200\n2026-02-29T00:00:00Z,p,openai,gpt-5,1,1,1,200\n');
+    one(['import', '--db', t.path, f], 8, /feb\.csv:3: ts must be an ISO-8601 time, got "2026-02-29T00:00:00Z"; nothing was imported/);
+    assert.equal(t.db.prepare('SELECT count(*) FROM tape').pluck().get(), 0);
+  });
   it('a read-only tape cannot be written: exit 6, nothing written', () => {
     // root ignores file modes, so the write is attempted as an unprivileged user
     const d = join(t.dir, 'ro');
