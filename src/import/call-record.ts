@@ -7,7 +7,8 @@ import { parseWhen } from '../time.js';
  * One record of an import (an NDJSON object, or a CSV row mapped by its header) to a call,
  * in the `tape --json` field names. `ts` (ISO) and/or `ts_ms`; `flags` as names; `cost_micros`
  * with `price_version` is kept as it is (an explicit null too: a dump re-imports to the same
- * rows); a missing cost (or an empty CSV cell) is priced at insertion.
+ * rows, and an empty CSV cost cell beside a price_version); a missing cost (or an empty CSV cost
+ * with no price_version) is priced at insertion.
  * `id` is ignored: ids are the importing tape's arrival order. Throws a reason (no location).
  */
 export function toCall(rec: Record<string, unknown>, fallbackSource: string): NewCall {
@@ -62,8 +63,10 @@ export function toCall(rec: Record<string, unknown>, fallbackSource: string): Ne
     if (version === undefined) throw new Error('cost_micros needs price_version (which price list priced it)');
     call.cost_micros = cost;
     call.price_version = version;
-  } else if (rec.cost_micros === null && version !== undefined) {
-    // an unpriced row from a dump stays as it was: re-importing gives the same row
+  } else if ((rec.cost_micros === null || rec.cost_micros === '') && version !== undefined) {
+    // an unpriced row from a dump stays as it was: re-importing gives the same row. In CSV an
+    // empty cost beside the price list that left it unpriced says the same (an empty cost with
+    // no price_version is a row to price)
     call.cost_micros = null;
     call.price_version = version;
   }

@@ -235,6 +235,23 @@ describe('tape import', () => {
       t.close();
     }
   });
+
+  it('keeps a CSV row unpriced when its cost is empty beside the price list that left it so, as NDJSON null does', () => {
+    const t = tempTape();
+    try {
+      const f = join(t.dir, 'dump.csv');
+      writeFileSync(f, 'ts,project,provider,model,input_tok,output_tok,duration_ms,status,cost_micros,price_version\n' +
+        '2026-12-03T18:00:00.000Z,p,openai,gpt-5,1000,100,5,200,,genai-prices@0.0.1\n' +
+        '2026-12-03T18:00:01.000Z,p,openai,gpt-5,1000,100,5,200,,\n');
+      const r = runCli(['import', '--db', t.path, f, '--json'], cliEnv(t.dir));
+      assert.equal(r.status, 0, r.stderr);
+      const rows = t.db.prepare('SELECT cost_micros, price_version FROM tape ORDER BY id').all() as { cost_micros: number | null; price_version: string }[];
+      assert.deepEqual(rows[0], { cost_micros: null, price_version: 'genai-prices@0.0.1' });
+      assert.equal(rows[1]!.cost_micros, 2250); // 1000 x $1.25 + 100 x $10 per MTok
+    } finally {
+      t.close();
+    }
+  });
 });
 
 describe('tape --help', () => {
