@@ -2,6 +2,8 @@
  * Cleanup that must run however the process ends: databases closed, tailers stopped,
  * the terminal restored. Commands register; `main` runs them once.
  */
+import os from 'node:os';
+
 type Cleanup = () => void | Promise<void>;
 const cleanups: Cleanup[] = [];
 let ran = false;
@@ -41,4 +43,14 @@ export function untilStopped(signal?: AbortSignal): Promise<NodeJS.Signals | 'ab
     process.once('SIGTERM', onTerm);
     signal?.addEventListener('abort', () => done('abort'), { once: true });
   });
+}
+
+/**
+ * The exit code for how a run-until-stopped command ended: 128 + the signal's number for a signal
+ * (143 for SIGTERM, 130 for SIGINT), as a shell reports a process the signal ended; 0 otherwise.
+ */
+export function stoppedExitCode(how: NodeJS.Signals | 'abort' | void): number {
+  if (!how || how === 'abort') return 0;
+  const n = os.constants.signals[how];
+  return typeof n === 'number' ? 128 + n : 0;
 }

@@ -63,6 +63,8 @@ export interface FeedSnapshot {
   readonly now: number;
   /** newest first, at most ringSize */
   readonly rows: readonly CallRow[];
+  /** the ring's size: the most calls kept on screen (paging back ends there) */
+  readonly capacity: number;
   /** rows delivered since start (pause counts the difference) */
   readonly arrived: number;
   /** the tape holds no call at all */
@@ -413,6 +415,7 @@ export class TapeFeed {
       label: this.base?.label ?? this.label,
       now,
       rows: this.ring.newest(),
+      capacity: this.ring.capacity,
       arrived: this.arrived,
       empty: this.empty,
       manyHosts: (this.base?.manyHosts ?? false) || this.hostsSeen > 1,

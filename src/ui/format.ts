@@ -114,6 +114,11 @@ export class Money {
     return `${this.symbol}${fixed(m, Math.abs(m) < 1_000_000 ? 6 : 4)}`;
   }
 
+  /** A failed call that cost nothing: `$0 (err)`, so that it never reads like a free call. */
+  failedZero(): string {
+    return `${this.symbol}0 (err)`;
+  }
+
   /** Short cost for labels: $0.114, $1.20, $0.0004. */
   short(micros: number): string {
     const m = this.conv(micros);

@@ -30,8 +30,8 @@ const ALL: readonly Mode[] = ['live', 'paused', 'detail', 'help', 'filter'];
 const BROWSE: readonly Mode[] = ['live', 'paused'];
 
 export const KEY_TABLE: readonly KeyDef[] = [
+  { action: 'quit', keys: 'q', modes: ['live', 'paused', 'detail', 'help'], label: 'quit', help: 'quit, the terminal restored (Ctrl-C: from any view)', footer: true, essential: true, match: (i, k) => i === 'q' && !k.ctrl },
   { action: 'quit', keys: 'Ctrl-C', modes: ALL, label: 'quit', help: 'quit, from anywhere', footer: false, match: (i, k) => k.ctrl && i === 'c' },
-  { action: 'quit', keys: 'q', modes: ['live', 'paused', 'detail', 'help'], label: 'quit', help: 'quit (the terminal is restored)', footer: true, essential: true, match: (i, k) => i === 'q' && !k.ctrl },
   { action: 'pause', keys: 'space', modes: BROWSE, label: (m) => (m === 'paused' ? 'resume' : 'pause'), help: 'pause / resume the print (calls arriving underneath are counted)', footer: true, essential: true, match: (i) => i === ' ' },
   { action: 'up', keys: '↑', modes: BROWSE, label: 'select', help: 'select a newer / an older call (pauses)', footer: false, match: (_i, k) => k.upArrow },
   { action: 'down', keys: '↓', modes: BROWSE, label: 'select', help: 'select an older call (pauses)', footer: false, helpWithPrevious: true, match: (_i, k) => k.downArrow },

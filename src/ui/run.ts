@@ -9,7 +9,7 @@ import type { ReadArgs } from '../cli/commands/read.js';
 import { clockFrom, readoutSetup, rowFilter } from '../cli/commands/read.js';
 import { makeContext } from '../cli/context.js';
 import { startDemoTape } from '../cli/demo-tape.js';
-import { onShutdown, untilStopped } from '../cli/lifecycle.js';
+import { onShutdown, stoppedExitCode, untilStopped } from '../cli/lifecycle.js';
 import { openTapeSource, type OpenSourceOptions, type TapeSource } from '../tape/source.js';
 import { isPostgresUrl, urlHasPassword } from '../tape/pg/connect.js';
 import { TapeError, ExitCode } from '../errors.js';
@@ -102,13 +102,15 @@ export async function runScreen(a: ReadArgs): Promise<number> {
     }),
     { exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
   );
+  let stopped: Awaited<ReturnType<typeof untilStopped>> | void;
   try {
-    await Promise.race([app.waitUntilExit(), untilStopped(stopper.signal)]);
+    stopped = await Promise.race([app.waitUntilExit().then(() => undefined), untilStopped(stopper.signal)]);
   } finally {
     app.unmount();
     app.cleanup();
     leave();
   }
   if (fatal) throw fatal;
-  return 0;
+  // the terminal is restored by now; a signal ends us like other Unix tools: 143 on SIGTERM
+  return stoppedExitCode(stopped);
 }

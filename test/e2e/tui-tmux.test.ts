@@ -108,7 +108,7 @@ describe('the live screen in tmux', { skip: hasTmux ? false : 'tmux is not insta
     assert.match(lines[1] ?? '', /^TAPE-EXITED 0/, `nothing left between the prompt and the exit:\n${after}`);
   });
 
-  it('restores the terminal on SIGTERM', async () => {
+  it('restores the terminal on SIGTERM, then exits 143', async () => {
     start('term');
     await until('term', (t) => t.includes('RUN RATE'), 'the screen');
     const pids = spawnSync('pgrep', ['-f', `^node ${BIN} --db ${path}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
@@ -116,6 +116,7 @@ describe('the live screen in tmux', { skip: hasTmux ? false : 'tmux is not insta
     process.kill(pids[0]!, 'SIGTERM');
     const after = await until('term', (t) => t.includes('TAPE-EXITED'), 'tape to exit on SIGTERM');
     assert.ok(after.includes('BEFORE-TAPE') && !after.includes('RUN RATE'), after);
+    assert.ok(after.includes('TAPE-EXITED 143'), `exit 143 (128 + SIGTERM), like other Unix tools:\n${after}`);
     assert.equal(tmux('display', '-p', '-t', 'term', '#{alternate_on}').stdout.trim(), '0');
   });
 });

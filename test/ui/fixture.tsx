@@ -53,12 +53,12 @@ export interface Screen {
   exited: () => boolean;
 }
 
-export function screen(path: string, o: { columns?: number; rows?: number; q?: ReadoutQueryOptions; theme?: AppProps['theme']; follow?: boolean; pollMs?: number; timeoutMs?: number } = {}): Screen {
+export function screen(path: string, o: { columns?: number; rows?: number; q?: ReadoutQueryOptions; theme?: AppProps['theme']; follow?: boolean; pollMs?: number; timeoutMs?: number; ringSize?: number } = {}): Screen {
   let exited = false;
   const q = o.q ?? query();
   const r = render(
     <App
-      tape={{ path, centralPeriods: path.startsWith('postgres://') ? centralPeriods : undefined, filter: q.filter ?? {}, query: q, settings: DEFAULT_READOUT_SETTINGS, clock: () => NOW, follow: o.follow ?? true, frameMs: 20, tickMs: 100, pollMs: o.pollMs ?? 20 }}
+      tape={{ path, centralPeriods: path.startsWith('postgres://') ? centralPeriods : undefined, filter: q.filter ?? {}, query: q, settings: DEFAULT_READOUT_SETTINGS, clock: () => NOW, follow: o.follow ?? true, frameMs: 20, tickMs: 100, pollMs: o.pollMs ?? 20, ringSize: o.ringSize }}
       prices={{ version: 'genai-prices@0.1.8', fetchedAt: null }}
       money={money}
       theme={o.theme ?? plain}

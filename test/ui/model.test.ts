@@ -8,7 +8,8 @@ import { parseFilterText, nextWindow, applyKey, initialUi, reduce } from '../../
 import { KEY_TABLE, actionFor, footerEntries } from '../../src/ui/keys.js';
 import { layoutFor } from '../../src/ui/layout.js';
 import { Ring } from '../../src/ui/ring.js';
-import { shortModel, flagText, printColumns, blockTier, PROJECT_MAX, MODEL_MAX } from '../../src/ui/print-model.js';
+import { shortModel, flagText, printColumns, printLine, blockTier, costText, errorLevel, FLAG_TABLE, PROJECT_MAX, MODEL_MAX } from '../../src/ui/print-model.js';
+import { stoppedExitCode } from '../../src/cli/lifecycle.js';
 import { Flag, type CallRow } from '../../src/tape/row.js';
 import { detailFields } from '../../src/ui/components/CallDetail.js';
 import chalk from 'chalk';
@@ -109,7 +110,47 @@ describe('the print model', () => {
   it('marks block prints in two tiers and shortens flags to fit', () => {
     assert.deepEqual([blockTier(null, [100, 1000]), blockTier(99, [100, 1000]), blockTier(100, [100, 1000]), blockTier(1000, [100, 1000])], [0, 0, 1, 2]);
     assert.equal(flagText(Flag.stream_cut, 8), 'cut');
-    assert.equal(flagText(Flag.stream_cut | Flag.usage_missing, 4), 'nou+');
+    assert.equal(flagText(Flag.stream_cut | Flag.usage_missing, 4), 'cut+');
+  });
+  it('names every flag in one table of short, distinct names, most important first', () => {
+    assert.deepEqual(FLAG_TABLE.map((f) => f.name).sort(), Object.keys(Flag).sort());
+    assert.equal(new Set(FLAG_TABLE.map((f) => f.short)).size, FLAG_TABLE.length);
+    for (const f of FLAG_TABLE) assert.ok(f.short.length <= 5, f.short);
+    assert.equal(flagText(Flag.client_aborted, 6), 'abort');
+    assert.equal(flagText(Flag.usage_missing, 6), 'nouse');
+    assert.equal(flagText(Flag.client_aborted | Flag.usage_missing, 6), 'abort+');
+    assert.equal(flagText(Flag.client_aborted | Flag.usage_missing, 11), 'abort,nouse');
+    assert.equal(flagText(Flag.stream_error | Flag.stream_cut | Flag.usage_missing, 9), 'err,cut+');
+  });
+  it('gives the flags a whole short name and a + at 80 columns, and the model 12 columns', () => {
+    const cols = printColumns(80);
+    assert.equal(cols.find((c) => c.key === 'flags')!.width, 6);
+    assert.equal(cols.find((c) => c.key === 'model')!.width, 12);
+  });
+  it('tells error rows apart: 5xx and stream errors are errors, 429 and other 4xx warnings', () => {
+    assert.equal(errorLevel({ status: 200, flags: 0 }), null);
+    assert.equal(errorLevel({ status: 200, flags: Flag.stream_cut }), null);
+    assert.equal(errorLevel({ status: 200, flags: Flag.stream_error }), 'error');
+    assert.equal(errorLevel({ status: 429, flags: 0 }), 'warn');
+    assert.equal(errorLevel({ status: 499, flags: Flag.client_aborted }), 'warn');
+    assert.equal(errorLevel({ status: 500, flags: 0 }), 'error');
+    assert.equal(errorLevel({ status: 529, flags: 0 }), 'error');
+  });
+  it('shows a failed call that cost nothing as $0 (err), an unpriced one as unpriced, a free success as $0.000000', () => {
+    const m = new Money();
+    assert.equal(costText({ status: 429, cost_micros: 0 }, m), '$0 (err)');
+    assert.equal(costText({ status: 500, cost_micros: null }, m), 'unpriced');
+    assert.equal(costText({ status: 500, cost_micros: 1200 }, m), '$0.001200');
+    assert.equal(costText({ status: 200, cost_micros: 0 }, m), '$0.000000');
+    assert.equal(costText({ status: 429, cost_micros: 0 }, new Money('EUR', 0.9)), '€0 (err)');
+  });
+  it('marks an error row with ! in the gutter (before a block print mark), > when selected', () => {
+    const style = { tz: 'utc' as const, money: new Money(), theme: themeAt(0), block: [100, 1000] as const };
+    const base = { id: 1, ts: 0, host: 'h', project: 'p', provider: 'x', model: 'claude-opus-4-5', input_tok: 0, output_tok: 0, cached_tok: 0, cache_write_tok: 0, cache_write_1h_tok: 0, duration_ms: 5, cost_micros: 5000, price_version: 'v', provider_cost_micros: null, status: 500, flags: 0, request_id: null, source: 't' } as CallRow;
+    const cols = printColumns(80);
+    assert.equal(printLine(base, cols, style, false)[0], '!');
+    assert.equal(printLine({ ...base, status: 200 }, cols, style, false)[0], '#');
+    assert.equal(printLine(base, cols, style, true)[0], '>');
   });
   it('fits its columns in the width', () => {
     for (const w of [50, 60, 70, 80, 100, 140, 200, 300]) {
@@ -196,5 +237,14 @@ describe('the ring buffer', () => {
     for (let i = 1; i <= 5; i++) r.push(i);
     assert.deepEqual(r.newest(), [5, 4, 3]);
     assert.deepEqual(r.newest(2), [5, 4]);
+  });
+});
+
+describe('exit codes', () => {
+  it('ends a screen stopped by a signal with 128 + its number', () => {
+    assert.equal(stoppedExitCode('SIGTERM'), 143);
+    assert.equal(stoppedExitCode('SIGINT'), 130);
+    assert.equal(stoppedExitCode('abort'), 0);
+    assert.equal(stoppedExitCode(undefined), 0);
   });
 });

@@ -86,7 +86,8 @@ describe('the print', () => {
       assert.match(opus, /5\.1k +830 +4\.1k +2\.1s +\$0\.114000 200/);
       assert.ok(opus.startsWith('$'), `tier-1 block print marked: ${opus}`);
       const gem = lines[at('gemini-2.5-pro')]!;
-      assert.ok(gem.startsWith('#') && gem.includes('$1.2000 500'), gem);
+      assert.ok(gem.startsWith('!') && gem.includes('$1.2000 500'), `an error row is marked ! before its block print tier: ${gem}`);
+      assert.ok(lines[at('archive')]!.startsWith('#'), 'tier-2 block print marked');
       assert.match(lines[at('gpt-5')]!, /\$0\.029830 429 cut/);
       assert.ok(!f.includes('$0.00 '), 'an unpriced call never reads $0.00');
     } finally {

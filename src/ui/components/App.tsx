@@ -107,6 +107,8 @@ export function App(p: AppProps) {
           selected={ui.paused ? ui.selected : null}
           pausedArrivals={ui.paused ? snap.arrived - ui.arrivedAtPause : null}
           emptyText={emptyText}
+          capacity={snap.capacity}
+          filtered={Object.values(snap.filter).some((v) => v && v.length > 0)}
         />
       </Box>
     );
