@@ -18,8 +18,10 @@ export function monthBounds(now: number): { start: number; end: number; label: s
 /** under below 95% of budget, on within ±5%, ahead above 105%: compared exactly in integers. */
 export function budgetState(projected: number, budget: number | null): BudgetState {
   if (budget === null) return null;
-  if (projected * 100 < budget * 95) return 'under';
-  if (projected * 100 > budget * 105) return 'ahead';
+  const p = BigInt(projected) * 100n;
+  const b = BigInt(budget);
+  if (p < b * 95n) return 'under';
+  if (p > b * 105n) return 'ahead';
   return 'on';
 }
 
@@ -31,11 +33,13 @@ export function budgetState(projected: number, budget: number | null): BudgetSta
 export function budgetGauge(now: number, mtdMicros: number, rateWindowMicros: number, rateWindowSeconds: number, budgetMicros: number | null): BudgetGauge {
   const { end, label } = monthBounds(now);
   const msLeft = Math.max(0, end - now);
-  const projected = mtdMicros + divRoundBig(BigInt(rateWindowMicros) * BigInt(msLeft), BigInt(rateWindowSeconds) * 1000n);
+  // in whole ms: a configured window of 3600.5 s must not throw in BigInt()
+  const windowMs = BigInt(Math.max(1, Math.round(rateWindowSeconds * 1000)));
+  const projected = mtdMicros + divRoundBig(BigInt(rateWindowMicros) * BigInt(msLeft), windowMs);
   return {
     month: label,
     mtd_micros: mtdMicros,
-    rate_micros_per_hour: divRound(rateWindowMicros * 3600, rateWindowSeconds),
+    rate_micros_per_hour: divRoundBig(BigInt(rateWindowMicros) * 3_600_000n, windowMs),
     // hours to 3 decimals = msLeft / 3600, rounded half away from zero in integers
     hours_left: divRound(msLeft, HOUR / 1000) / 1000,
     projected_micros: projected,

@@ -135,3 +135,23 @@ describe('all readouts together', () => {
     assert.equal(H, 3_600_000);
   });
 });
+
+describe('readouts stay exact with any configured threshold or window', () => {
+  it('compares the 60 s rate with a threshold as the decimal it was written as', () => {
+    // r60 = 115 x 60 = 6900 is exactly 2.3 x r15 = 2.3 x 3000, not above it; 2.3 * 3000 is 6899.999999999999 in floats
+    assert.equal(runRate(115, 750, 2.3, 0.5).diverging, null);
+    assert.equal(runRate(116, 750, 2.3, 0.5).diverging, 'up');
+    // r60 = 63 x 60 = 3780 = 0.7 x 5400, not below it
+    assert.equal(runRate(63, 1350, 1.5, 0.7).diverging, null);
+    assert.equal(runRate(62, 1350, 1.5, 0.7).diverging, 'down');
+  });
+  it('scales sums past 2^53 / 3600 in integers', () => {
+    assert.equal(runRate(9_007_199_254_741, 0, 1.5, 0.5).w60s_micros_per_hour, 540_431_955_284_460);
+  });
+  it('accepts a trailing budget window that is not a whole number of seconds', () => {
+    // 7,200 micros over 3,600.5 s: 7199.0001 per hour; 12 h left: 86,388.0017
+    const g = budgetGauge(Date.UTC(2026, 11, 31, 12), 0, 7_200, 3_600.5, null);
+    assert.equal(g.rate_micros_per_hour, 7_199);
+    assert.equal(g.projected_micros, 86_388);
+  });
+});
