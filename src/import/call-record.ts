@@ -2,13 +2,15 @@ import type { NewCall } from '../tape/row.js';
 import { flagBits } from '../tape/row.js';
 import { invalidCall } from '../tape/validate.js';
 import { parseWhen } from '../time.js';
+import { decimalToMicros } from '../pricing/micros.js';
 
 /**
  * One record of an import (an NDJSON object, or a CSV row mapped by its header) to a call,
  * in the `tape --json` field names. `ts` (ISO) and/or `ts_ms`; `flags` as names; `cost_micros`
  * with `price_version` is kept as it is (an explicit null too: a dump re-imports to the same
  * rows, and an empty CSV cost cell beside a price_version); a missing cost (or an empty CSV cost
- * with no price_version) is priced at insertion.
+ * with no price_version) is priced at insertion. `cost_usd` (the dump's decimal string) must agree
+ * with `cost_micros`, and stands in for it when it is absent.
  * `id` is ignored: ids are the importing tape's arrival order. Throws a reason (no location).
  */
 export function toCall(rec: Record<string, unknown>, fallbackSource: string): NewCall {
@@ -39,8 +41,16 @@ export function toCall(rec: Record<string, unknown>, fallbackSource: string): Ne
   if (Array.isArray(f)) flags = flagBits(f.map(String));
   else if (typeof f === 'string' && f !== '') flags = /^\d+$/.test(f) ? Number(f) : flagBits(f.split('|').map((s) => s.trim()));
   else if (typeof f === 'number') flags = f;
-  const cost = int('cost_micros');
+  let cost = int('cost_micros');
   const version = str('price_version');
+  const usd = rec.cost_usd;
+  if (usd !== undefined && usd !== null && usd !== '') {
+    // the dump's exact decimal string of the same cost: it must agree, and stands in when cost_micros is absent
+    const m = typeof usd === 'string' && /^\d+(\.\d{1,6})?$/.test(usd.trim()) ? decimalToMicros(usd) : null;
+    if (m === null) throw new Error(`cost_usd must be a decimal string of US dollars with at most 6 decimals, got ${JSON.stringify(usd)}`);
+    if ((cost !== undefined && cost !== m) || rec.cost_micros === null) throw new Error(`cost_usd (${usd}) and cost_micros (${cost}) disagree`);
+    cost = m;
+  }
   const call: NewCall = {
     ts,
     host: str('host'),

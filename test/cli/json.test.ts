@@ -236,6 +236,24 @@ describe('tape import', () => {
     }
   });
 
+  it('takes cost_usd for a cost when cost_micros is absent, and refuses the two disagreeing', () => {
+    const t = tempTape();
+    try {
+      const row = { ts: '2026-12-03T18:00:00.000Z', project: 'p', provider: 'openai', model: 'gpt-5', input_tok: 1, output_tok: 1, duration_ms: 1, status: 200, price_version: 'house@1' };
+      const ok = join(t.dir, 'usd.ndjson');
+      writeFileSync(ok, `${JSON.stringify({ ...row, cost_usd: '0.029830' })}\n${JSON.stringify({ ...row, cost_usd: '1.000001', cost_micros: 1_000_001 })}\n`);
+      assert.equal(runCli(['import', '--db', t.path, ok], cliEnv(t.dir)).status, 0);
+      assert.deepEqual(t.db.prepare('SELECT cost_micros FROM tape ORDER BY id').pluck().all(), [29_830, 1_000_001]);
+      const bad = join(t.dir, 'bad-usd.ndjson');
+      writeFileSync(bad, `${JSON.stringify({ ...row, cost_usd: '0.000002', cost_micros: 1 })}\n`);
+      const r = runCli(['import', '--db', t.path, bad], cliEnv(t.dir));
+      assert.equal(r.status, 8);
+      assert.match(r.stderr, /bad-usd\.ndjson:1: cost_usd \(0\.000002\) and cost_micros \(1\) disagree/);
+    } finally {
+      t.close();
+    }
+  });
+
   it('keeps a CSV row unpriced when its cost is empty beside the price list that left it so, as NDJSON null does', () => {
     const t = tempTape();
     try {
