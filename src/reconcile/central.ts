@@ -11,7 +11,7 @@ import { classifyPgError } from '../tape/pg/errors.js';
 import { INVOICE_IMPORT_LOCK, requireCentral } from '../tape/pg/schema.js';
 import { mergeSums, spanParts, type TapeSum } from './tape-side.js';
 import type { BilledSum, CallHit, ReconcileSource } from './source.js';
-import { addToRollup, naturalKeys, sha256, type Agg, type StoredFile } from './store.js';
+import { addToRollup, bucketAction, naturalKeys, revisionKey, sha256, type Agg, type StoredFile } from './store.js';
 import type { BilledLine, ParsedBill } from './types.js';
 
 /** Lines per INSERT (arrays through unnest: one round trip per batch). */
@@ -129,6 +129,59 @@ const ROLLUP_SQL = `INSERT INTO invoice_rollup AS r (provider, format, start_ms,
     lines = r.lines + excluded.lines, billed_micros = r.billed_micros + excluded.billed_micros, calls = r.calls + excluded.calls,
     first_call_ms = LEAST(r.first_call_ms, excluded.first_call_ms), last_call_ms = GREATEST(r.last_call_ms, excluded.last_call_ms)`;
 
+const BUCKET_LINE_SQL = `INSERT INTO invoice_line (file_id, seq, line, start_ms, end_ms, provider, model, project, item, request_id, cost_micros, natural_key, bucket_key)
+  SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[])
+  ON CONFLICT (natural_key) DO NOTHING RETURNING seq`;
+
+/** Each bucket's current amount: its latest revision, or its first line (natural_key = the bucket's key); NULL when never billed. */
+const CURRENT_SQL = `SELECT k, COALESCE(
+    (SELECT cost_micros FROM invoice_line WHERE bucket_key = k ORDER BY file_id DESC, seq DESC LIMIT 1),
+    (SELECT cost_micros FROM invoice_line WHERE natural_key = k)) AS cost
+  FROM unnest($1::text[]) AS k`;
+
+const jsonJoin = (parts: readonly (string | number)[]): string => JSON.stringify(parts);
+
+/**
+ * A batch holding bucket-level lines (see store.ts storeLines): each against its bucket's current
+ * amount, read in one query; the same amount is skipped, another one is stored as a revision and
+ * moves the rollup by the difference. Call lines in the batch go in as usual.
+ */
+async function storeBucketBatch(c: pg.Client, id: number, first: number, batch: readonly BilledLine[], keyOf: (l: BilledLine) => string,
+  lines: readonly BilledLine[], aggs: Map<string, Agg>, format: string): Promise<{ added: number; superseded: number }> {
+  const keys = batch.map((l) => keyOf(l));
+  const asked = keys.filter((_k, j) => !batch[j]!.request_id);
+  const found = await c.query({ text: CURRENT_SQL, values: [asked], rowMode: 'array' });
+  const current = new Map((found.rows as [string, string | null][]).map(([k, cost]) => [k, cost === null ? null : Number(cost)]));
+  const cols: unknown[][] = Array.from({ length: 12 }, () => []);
+  const replaces = new Map<number, number>();
+  batch.forEach((l, j) => {
+    const seq = first + j + 1;
+    let natural = keys[j]!;
+    let bucket: string | null = null;
+    if (!l.request_id) {
+      const cur = current.get(keys[j]!) ?? null;
+      const action = bucketAction(l.cost_micros, cur);
+      if (action === 'same') return;
+      if (action === 'revise') {
+        natural = revisionKey(keys[j]!, id, jsonJoin);
+        bucket = keys[j]!;
+        replaces.set(seq, cur!);
+      }
+    }
+    [seq, l.line, l.start_ms, l.end_ms, l.provider, l.model, l.project, l.item, l.request_id, l.cost_micros, natural, bucket].forEach((v, k) => cols[k]!.push(v));
+  });
+  if (cols[0]!.length === 0) return { added: 0, superseded: 0 };
+  const kept = await c.query({ text: BUCKET_LINE_SQL, values: [id, ...cols], rowMode: 'array' });
+  let superseded = 0;
+  for (const [s] of kept.rows as [string][]) {
+    const seq = Number(s);
+    const old = replaces.get(seq);
+    if (old !== undefined) superseded++;
+    addToRollup(aggs, format, lines[seq - 1]!, old);
+  }
+  return { added: kept.rows.length, superseded };
+}
+
 /** PostgreSQL text cannot hold NUL: say which line has one instead of failing with an encoding error. */
 function checkText(name: string, l: BilledLine): void {
   for (const v of [l.provider, l.model, l.project, l.item, l.request_id ?? '']) {
@@ -148,27 +201,34 @@ async function storeCentral(c: pg.Client, bills: readonly { name: string; bytes:
       const sha = sha256(bytes);
       const known = (await c.query('SELECT id, lines, format FROM invoice_file WHERE sha256 = $1', [sha])).rows[0] as { id: string; lines: string; format: string } | undefined;
       if (known) {
-        out.push({ id: Number(known.id), name, sha256: sha, format: known.format, lines: Number(known.lines), added: 0, known: true });
+        out.push({ id: Number(known.id), name, sha256: sha, format: known.format, lines: Number(known.lines), added: 0, superseded: 0, known: true });
         done += bill.lines.length;
         continue;
       }
       const id = Number((await c.query('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM invoice_file')).rows[0].id);
-      const keyOf = naturalKeys(bill.format, (parts) => JSON.stringify(parts));
+      const keyOf = naturalKeys(bill.format, jsonJoin);
       const aggs = new Map<string, Agg>();
       const lines = bill.lines;
       let added = 0;
+      let superseded = 0;
       for (let i = 0; i < lines.length; i += LINE_BATCH) {
         const batch = lines.slice(i, i + LINE_BATCH);
-        const col = <T>(f: (l: BilledLine, k: number) => T) => batch.map((l, k) => f(l, i + k));
-        const kept = await c.query({
-          text: LINE_SQL,
-          values: [id, col((_l, k) => k + 1), col((l) => l.line), col((l) => l.start_ms), col((l) => l.end_ms), col((l) => l.provider), col((l) => l.model),
-            col((l) => l.project), col((l) => l.item), col((l) => l.request_id), col((l) => l.cost_micros), col((l) => keyOf(l))],
-          rowMode: 'array',
-        });
-        added += kept.rows.length;
-        if (kept.rows.length === batch.length) for (const l of batch) addToRollup(aggs, bill.format, l);
-        else for (const [seq] of kept.rows as [string][]) addToRollup(aggs, bill.format, lines[Number(seq) - 1]!);
+        if (batch.every((l) => l.request_id)) {
+          const col = <T>(f: (l: BilledLine, k: number) => T) => batch.map((l, k) => f(l, i + k));
+          const kept = await c.query({
+            text: LINE_SQL,
+            values: [id, col((_l, k) => k + 1), col((l) => l.line), col((l) => l.start_ms), col((l) => l.end_ms), col((l) => l.provider), col((l) => l.model),
+              col((l) => l.project), col((l) => l.item), col((l) => l.request_id), col((l) => l.cost_micros), col((l) => keyOf(l))],
+            rowMode: 'array',
+          });
+          added += kept.rows.length;
+          if (kept.rows.length === batch.length) for (const l of batch) addToRollup(aggs, bill.format, l);
+          else for (const [seq] of kept.rows as [string][]) addToRollup(aggs, bill.format, lines[Number(seq) - 1]!);
+        } else {
+          const r = await storeBucketBatch(c, id, i, batch, keyOf, lines, aggs, bill.format);
+          added += r.added;
+          superseded += r.superseded;
+        }
         done += batch.length;
         onProgress?.(done);
       }
@@ -176,9 +236,9 @@ async function storeCentral(c: pg.Client, bills: readonly { name: string; bytes:
         const rows = [...aggs.values()];
         await c.query(ROLLUP_SQL, Array.from({ length: 11 }, (_, k) => rows.map((a) => a[k])));
       }
-      await c.query('INSERT INTO invoice_file (id, sha256, name, format, imported_at, lines, added, price_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-        [id, sha, name, bill.format, now, lines.length, added, priceVersion]);
-      out.push({ id, name, sha256: sha, format: bill.format, lines: lines.length, added, known: false });
+      await c.query('INSERT INTO invoice_file (id, sha256, name, format, imported_at, lines, added, superseded, price_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [id, sha, name, bill.format, now, lines.length, added, superseded, priceVersion]);
+      out.push({ id, name, sha256: sha, format: bill.format, lines: lines.length, added, superseded, known: false });
     }
     await c.query('COMMIT');
     return out;

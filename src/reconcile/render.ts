@@ -27,7 +27,7 @@ export function reconcileJson(files: readonly StoredFile[], d: Diff, threshold: 
     type: 'reconcile',
     now: new Date(now).toISOString(),
     threshold,
-    files: files.map((f) => ({ name: f.name, sha256: f.sha256, format: f.format, lines: f.lines, added: f.added, already_imported: f.known })),
+    files: files.map((f) => ({ name: f.name, sha256: f.sha256, format: f.format, lines: f.lines, added: f.added, superseded: f.superseded, already_imported: f.known })),
     buckets: d.buckets.map(bucketJson),
     calls: d.calls,
     totals: { tape_micros: d.tape_micros, billed_micros: d.billed_micros, diff_micros: d.tape_micros - d.billed_micros, variance },
@@ -35,13 +35,20 @@ export function reconcileJson(files: readonly StoredFile[], d: Diff, threshold: 
   });
 }
 
+/** What one import did: lines added, buckets whose earlier amount it superseded, lines already billed. */
+export function fileLine(f: StoredFile): string {
+  if (f.known) return 'already imported, nothing added';
+  const notes: string[] = [];
+  if (f.superseded > 0) notes.push(`${f.superseded} bucket${f.superseded === 1 ? '' : 's'} updated from an earlier export`);
+  if (f.added < f.lines) notes.push(`${f.lines - f.added} already billed by an overlapping export`);
+  const added = f.added === f.lines ? `${f.added} lines added` : `${f.added} of ${f.lines} lines added`;
+  return notes.length > 0 ? `${added} (${notes.join(', ')})` : added;
+}
+
 /** The human table. Text only: the caller decides where it goes. */
 export function reconcileTable(files: readonly StoredFile[], d: Diff, threshold: number): string {
   const out: string[] = [];
-  for (const f of files) {
-    const what = f.known ? 'already imported, nothing added' : f.added === f.lines ? `${f.added} lines added` : `${f.added} of ${f.lines} lines added (${f.lines - f.added} already billed by an overlapping export)`;
-    out.push(`${f.name}: ${f.format}, ${what}`);
-  }
+  for (const f of files) out.push(`${f.name}: ${f.format}, ${fileLine(f)}`);
   const head = ['period', 'provider', 'model', 'project', 'tape', 'billed', 'difference', 'variance', ''];
   const rows = d.buckets.map((b) => [b.period, b.provider, b.model || (b.level === 'provider' ? '(all models)' : '(no model)'), b.project || '-', usd(b.tape_micros), usd(b.billed_micros), usd(b.diff_micros), pct(b.variance), b.beyond ? '!' : '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

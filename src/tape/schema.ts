@@ -4,7 +4,7 @@ import { FAST_ROLLUPS_SQL } from './rollups.js';
 
 /** 'TAPE' in ASCII: a file without it is not ours, and is never migrated. */
 export const APPLICATION_ID = 0x54415045;
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 /** SQLite before 3.51.3 can corrupt a WAL database when a checkpoint races a reset. */
 export const MIN_SQLITE = [3, 51, 3] as const;
 
@@ -152,5 +152,18 @@ BEGIN
   -- a line already billed by an overlapping export is skipped, never counted twice nor replaced
   SELECT RAISE(IGNORE) WHERE EXISTS (SELECT 1 FROM invoice_line WHERE natural_key = NEW.natural_key);
 END;
+`,
+  // a bucket billed again with another amount (a month exported mid-day, then complete): the export
+  // imported last wins, without touching a stored line. The revising line is a new line whose
+  // natural key is the bucket's plus the file's id, and whose bucket_key names the bucket (the natural
+  // key of the bucket's first line, as stored since v2); bucket_key is NULL on first lines and calls.
+  // A bucket's amount is its latest revision, or its first line when it has none; the importer moves
+  // invoice_rollup by (new - old) in the same transaction. Lines stored before v5 stay as they are:
+  // they are first lines. The index holds revisions only, so per-call imports do not pay for it.
+  5: `
+ALTER TABLE invoice_line ADD COLUMN bucket_key TEXT;
+CREATE INDEX invoice_line_bucket ON invoice_line (bucket_key, file_id, seq) WHERE bucket_key IS NOT NULL;
+-- how many of a file's lines superseded an earlier export's amount for their bucket
+ALTER TABLE invoice_file ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
 `,
 };

@@ -8,7 +8,7 @@ import { hostTape, calls, type HostTape } from './fixtures.js';
 import type { CallRow, NewCall } from '../../src/tape/row.js';
 import { PriceBook } from '../../src/pricing/price-book.js';
 import { loadBill, type LoadedBill } from '../../src/reconcile/load.js';
-import { storeBills } from '../../src/reconcile/store.js';
+import { addToRollup, naturalKeys, sha256, storeBills, type Agg } from '../../src/reconcile/store.js';
 import { reconcile, type DiffOptions } from '../../src/reconcile/diff.js';
 import { localReconcileSource } from '../../src/reconcile/source.js';
 import { openCentralReconcile } from '../../src/reconcile/central.js';
@@ -36,6 +36,24 @@ function usd(m: number): string {
 /** OpenRouter generations on one host: ids gen-<host>-<i>, every one priced. */
 function generations(host: string, seed: number, n: number, t0: number): NewCall[] {
   return calls(seed, n, t0, 2 * DAY - 60_000).map((c, i) => ({ ...c, provider: 'openrouter', model: 'openai/gpt-4.1', request_id: `gen-${host}-${i}`, cost_micros: 100 + ((i * 37) % 900), status: 200 }));
+}
+
+/**
+ * Generic bills written from a host tape: `partial` is the first day exported mid-day (three buckets
+ * short), otherwise every day in full; `crlf` and `quote` make other bytes of the same amounts.
+ */
+function billWriter(t: HostTape): (name: string, partial: boolean, crlf?: boolean, quote?: boolean) => string {
+  const sums = t.db.prepare(`SELECT (ts - ts % ${DAY}) AS day, provider, model, project, SUM(cost_micros) AS cost FROM tape
+    WHERE provider IN ('anthropic', 'openai') AND cost_micros IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`).all() as { day: number; provider: string; model: string; project: string; cost: number }[];
+  return (name, partial, crlf = false, quote = false) => {
+    const rows = sums.filter((x) => !partial || x.day === DEC1).map((x, i) => {
+      const day = new Date(x.day).toISOString().slice(0, 10);
+      return `${quote ? `"${day}"` : day},${x.provider},${x.model},${x.project},${usd(partial && i < 3 ? Math.floor(x.cost * 0.6) : x.cost)}`;
+    });
+    const p = join(t.dir, name);
+    writeFileSync(p, ['date,provider,model,project,cost_usd', ...rows].join(crlf ? '\r\n' : '\n') + '\n');
+    return p;
+  };
 }
 
 describe('tape reconcile against the central tape', () => {
@@ -185,7 +203,7 @@ describe('tape reconcile against the central tape', () => {
     const env = cliEnv(a.dir, { TAPE_DB: old });
     const before = runCli(['reconcile', genericCsv], env);
     assert.equal(before.status, 5, before.stderr);
-    assert.match(before.stderr, /central schema v1; run `tape ship --init` to migrate it to v2/);
+    assert.match(before.stderr, /central schema v1; run `tape ship --init` to migrate it to v3/);
     assert.equal(runCli(['ship', '--init'], cliEnv(a.dir, { TAPE_DB: a.path, TAPE_SHIP_TO: old })).status, 0);
     const r = runCli(['ship'], cliEnv(a.dir, { TAPE_DB: a.path, TAPE_SHIP_TO: old }));
     assert.equal(r.status, 0, r.stderr);
@@ -194,6 +212,102 @@ describe('tape reconcile against the central tape', () => {
     const doc = JSON.parse(after.stdout);
     assert.equal(doc.calls.billed_calls, 301);
     const meta = await pg.query<{ value: string }>('org_v1', "SELECT value FROM tape_meta WHERE key = 'schema_version'");
-    assert.equal(meta[0]!.value, '2');
+    assert.equal(meta[0]!.value, '3');
+  });
+
+  it('lets a later export of a bucket supersede its earlier amount, as the local store does', async () => {
+    const url2 = await pg.createDatabase('org_supersede');
+    const env = cliEnv(a.dir, { TAPE_DB: a.path, TAPE_SHIP_TO: url2 });
+    assert.equal(runCli(['ship', '--init'], env).status, 0);
+    assert.equal(runCli(['ship'], env).status, 0);
+    const bill = billWriter(a);
+    const partial = bill('partial.csv', true);
+    const full = bill('full.csv', false);
+    const steps: [string[], number[]][] = [
+      [[partial], [0]],
+      [[full], [3]],
+      [[full], [0]], // known
+      [[bill('partial-late.csv', true, true)], [3]], // imported last: wins
+      [[bill('partial-again.csv', true, false, true), bill('full-fresh.csv', false, true)], [0, 3]], // same amounts as now: nothing; then the complete one wins
+    ];
+    const central = await openCentralReconcile(url2);
+    const c = new pgClient.Client({ connectionString: url2 });
+    await c.connect();
+    try {
+      let last = null;
+      for (const [files, superseded] of steps) {
+        const bills = load(files);
+        const storedLocal = storeBills(a.db, bills, prices.version, NOW);
+        const storedCentral = await central.store(bills, prices.version, NOW);
+        assert.deepEqual(storedCentral, storedLocal);
+        assert.deepEqual(storedLocal.map((f) => f.superseded), superseded, files.join(', '));
+        last = await reconcile(localReconcileSource(a.db), bills.map((l) => l.bill), OPTS);
+        assert.deepEqual(await reconcile(central.source, bills.map((l) => l.bill), OPTS), last);
+        assert.deepEqual(await centralInvoicePeriods(c, NOW), invoicePeriods(a.db, NOW, compileFilter({})));
+      }
+      // the complete amounts are read: every bucket on both sides at 0.00%
+      const both = last!.buckets.filter((x) => !x.only);
+      assert.ok(both.length >= 3);
+      assert.ok(both.every((x) => x.variance === 0 && x.billed_micros === x.tape_micros), JSON.stringify(both.filter((x) => x.variance !== 0)));
+      // the rollup is the latest line of each bucket, on both sides; no line was changed
+      const latest = `SELECT COALESCE(SUM(cost_micros), 0) AS s FROM invoice_line l
+        WHERE NOT EXISTS (SELECT 1 FROM invoice_line n WHERE n.bucket_key = COALESCE(l.bucket_key, l.natural_key) AND n.file_id > l.file_id)`;
+      const [centralLatest] = await pg.query<{ s: string }>('org_supersede', latest);
+      const [centralRollup] = await pg.query<{ s: string }>('org_supersede', 'SELECT SUM(billed_micros) AS s FROM invoice_rollup');
+      assert.equal(Number(centralLatest!.s), Number(centralRollup!.s));
+      assert.equal(Number(centralRollup!.s), a.db.prepare('SELECT SUM(billed_micros) FROM invoice_rollup').pluck().get());
+      assert.equal(Number(centralLatest!.s), a.db.prepare(latest).pluck().get());
+      const [n] = await pg.query<{ n: string }>('org_supersede', 'SELECT COUNT(*) AS n FROM invoice_line');
+      assert.equal(Number(n!.n), a.db.prepare('SELECT COUNT(*) FROM invoice_line').pluck().get());
+      await assert.rejects(pg.query('org_supersede', 'UPDATE invoice_line SET cost_micros = 0'), /append-only/);
+    } finally {
+      await c.end();
+      await central.close();
+    }
+  });
+
+  it('migrates a v2 central tape with bills to v3 with `tape ship --init`: the same figures, and a later export then supersedes', async () => {
+    const v2 = await pg.createDatabase('org_v2');
+    for (const v of [1, 2]) await pg.query('org_v2', CENTRAL_MIGRATIONS[v]!);
+    await pg.query('org_v2', "INSERT INTO tape_meta (key, value) VALUES ('application', 'tape'), ('schema_version', '2')");
+    const bill = billWriter(b);
+    const [partial] = load([bill('partial.csv', true)]);
+    // the partial bill as the v2 importer stored it: JSON natural keys, no bucket_key
+    const keyOf = naturalKeys(partial!.bill.format, (parts) => JSON.stringify(parts));
+    await pg.query('org_v2', "INSERT INTO invoice_file (id, sha256, name, format, imported_at, lines, added, price_version) VALUES (1, $1, 'partial.csv', $2, $3, $4, $4, 'test')",
+      [sha256(partial!.bytes), partial!.bill.format, NOW, partial!.bill.lines.length]);
+    const aggs = new Map<string, Agg>();
+    for (const [k, l] of partial!.bill.lines.entries()) {
+      await pg.query('org_v2', `INSERT INTO invoice_line (file_id, seq, line, start_ms, end_ms, provider, model, project, item, request_id, cost_micros, natural_key)
+        VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [k + 1, l.line, l.start_ms, l.end_ms, l.provider, l.model, l.project, l.item, l.request_id, l.cost_micros, keyOf(l)]);
+      addToRollup(aggs, partial!.bill.format, l);
+    }
+    for (const r of aggs.values()) await pg.query('org_v2', 'INSERT INTO invoice_rollup VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', r);
+    const env = cliEnv(b.dir, { TAPE_DB: b.path, TAPE_SHIP_TO: v2 });
+    assert.equal(runCli(['ship', '--init'], env).status, 0);
+    assert.equal(runCli(['ship'], env).status, 0);
+    const c = new pgClient.Client({ connectionString: v2 });
+    await c.connect();
+    const central = await openCentralReconcile(v2);
+    try {
+      const [meta] = await pg.query<{ value: string }>('org_v2', "SELECT value FROM tape_meta WHERE key = 'schema_version'");
+      assert.equal(meta!.value, '3');
+      // the v2 bill reads as before, next to the same bill imported into the local tape
+      assert.deepEqual(storeBills(b.db, [partial!], prices.version, NOW).map((f) => f.added), [partial!.bill.lines.length]);
+      assert.deepEqual(await reconcile(central.source, [partial!.bill], OPTS), await reconcile(localReconcileSource(b.db), [partial!.bill], OPTS));
+      assert.deepEqual(await centralInvoicePeriods(c, NOW), invoicePeriods(b.db, NOW, compileFilter({})));
+      // the same file again is known; the complete export supersedes the three short buckets stored under v2
+      assert.equal((await central.store([partial!], prices.version, NOW))[0]!.known, true);
+      const full = load([bill('full.csv', false)]);
+      const [stored] = await central.store(full, prices.version, NOW);
+      assert.equal(stored!.superseded, 3);
+      assert.deepEqual([stored], storeBills(b.db, full, prices.version, NOW));
+      const d = await reconcile(central.source, full.map((l) => l.bill), OPTS);
+      assert.deepEqual(d, await reconcile(localReconcileSource(b.db), full.map((l) => l.bill), OPTS));
+      assert.ok(d.buckets.filter((x) => !x.only).every((x) => x.variance === 0));
+    } finally {
+      await central.close();
+      await c.end();
+    }
   });
 });

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { TapeError, ExitCode } from '../../errors.js';
 
 export const CENTRAL_APPLICATION = 'tape';
-export const CENTRAL_SCHEMA_VERSION = 2;
+export const CENTRAL_SCHEMA_VERSION = 3;
 /** NOTIFY channel; the payload is the highest `seq` of the committed statement */
 export const NOTIFY_CHANNEL = 'tape_rows';
 
@@ -157,6 +157,15 @@ CREATE TRIGGER invoice_file_no_change BEFORE UPDATE OR DELETE ON invoice_file FO
 CREATE TRIGGER invoice_file_no_truncate BEFORE TRUNCATE ON invoice_file FOR EACH STATEMENT EXECUTE FUNCTION invoice_append_only();
 CREATE TRIGGER invoice_line_no_change BEFORE UPDATE OR DELETE ON invoice_line FOR EACH ROW EXECUTE FUNCTION invoice_append_only();
 CREATE TRIGGER invoice_line_no_truncate BEFORE TRUNCATE ON invoice_line FOR EACH STATEMENT EXECUTE FUNCTION invoice_append_only();
+`,
+  // a bucket billed again with another amount: the export imported last wins, as in the local
+  // schema v5 (src/tape/schema.ts), without touching a stored line. A revising line's natural key is
+  // the bucket's plus the file id, and its bucket_key names the bucket (the natural key of the
+  // bucket's first line); NULL on first lines and calls, so lines stored under v2 stay first lines.
+  3: `
+ALTER TABLE invoice_line ADD COLUMN bucket_key TEXT;
+CREATE INDEX invoice_line_bucket ON invoice_line (bucket_key, file_id DESC, seq DESC) WHERE bucket_key IS NOT NULL;
+ALTER TABLE invoice_file ADD COLUMN superseded BIGINT NOT NULL DEFAULT 0;
 `,
 };
 
