@@ -4,11 +4,15 @@ import { invalidCall } from '../tape/validate.js';
 import { parseWhen } from '../time.js';
 import { decimalToMicros } from '../pricing/micros.js';
 
+/** price_version of an imported cost whose file names no price list */
+export const UNKNOWN_PRICE_VERSION = 'unknown';
+
 /**
  * One record of an import (an NDJSON object, or a CSV row mapped by its header) to a call,
  * in the `tape --json` field names. `ts` (ISO) and/or `ts_ms`; `flags` as names; `cost_micros`
- * with `price_version` is kept as it is (an explicit null too: a dump re-imports to the same
- * rows, and an empty CSV cost cell beside a price_version); a missing cost (or an empty CSV cost
+ * is kept as it is under its `price_version`, or "unknown" when the file names none (an explicit
+ * null cost too: a dump re-imports to the same rows, and so does an empty CSV cost cell beside a
+ * price_version); a missing cost (or an empty CSV cost
  * with no price_version) is priced at insertion. `cost_usd` (the dump's decimal string) must agree
  * with `cost_micros`, and stands in for it when it is absent.
  * `id` is ignored: ids are the importing tape's arrival order. Throws a reason (no location).
@@ -70,9 +74,10 @@ export function toCall(rec: Record<string, unknown>, fallbackSource: string): Ne
     source: str('source') ?? fallbackSource,
   };
   if (cost !== undefined) {
-    if (version === undefined) throw new Error('cost_micros needs price_version (which price list priced it)');
+    // a cost from a file that does not say which price list made it is kept as given, and the
+    // row says so: "unknown" rather than a version that did not price it
     call.cost_micros = cost;
-    call.price_version = version;
+    call.price_version = version ?? UNKNOWN_PRICE_VERSION;
   } else if ((rec.cost_micros === null || rec.cost_micros === '') && version !== undefined) {
     // an unpriced row from a dump stays as it was: re-importing gives the same row. In CSV an
     // empty cost beside the price list that left it unpriced says the same (an empty cost with

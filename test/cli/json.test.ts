@@ -254,6 +254,20 @@ describe('tape import', () => {
     }
   });
 
+  it('keeps a cost whose file names no price list, and marks the row price_version "unknown"', () => {
+    const t = tempTape();
+    try {
+      const f = join(t.dir, 'costed.csv');
+      writeFileSync(f, 'ts,project,provider,model,input_tok,output_tok,duration_ms,status,cost_micros\n' +
+        '2026-12-03T18:00:00.000Z,p,openai,gpt-5,1000,100,5,200,4242\n');
+      const r = runCli(['import', '--db', t.path, f], cliEnv(t.dir));
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(t.db.prepare('SELECT cost_micros, price_version FROM tape').get(), { cost_micros: 4242, price_version: 'unknown' });
+    } finally {
+      t.close();
+    }
+  });
+
   it('keeps a CSV row unpriced when its cost is empty beside the price list that left it so, as NDJSON null does', () => {
     const t = tempTape();
     try {
