@@ -35,7 +35,7 @@ describe('tape ship to a real PostgreSQL', () => {
   it('creates the schema with --init, and a second --init changes nothing', () => {
     const r1 = runCli(['ship', '--init'], env);
     assert.equal(r1.status, 0, r1.stderr);
-    assert.match(r1.stdout, /schema v2 \(created\)/);
+    assert.match(r1.stdout, /schema v3 \(created\)/);
     const r2 = runCli(['ship', '--init'], env);
     assert.equal(r2.status, 0, r2.stderr);
     assert.match(r2.stdout, /already current/);
