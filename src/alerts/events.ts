@@ -1,4 +1,5 @@
 import type { Readouts, BudgetState } from '../readouts/types.js';
+import { usdCents } from '../pricing/micros.js';
 
 /**
  * Alert states and the events between them. Pure: readouts (and the unpriced models seen) in,
@@ -39,9 +40,6 @@ export interface Observation {
 
 export type States = Record<string, string>;
 
-function usd(m: number): string {
-  return `$${(m / 1e6).toFixed(2)}`;
-}
 
 /** The state of every alert key now. Normal states are "ok"; models seen unpriced are "seen". */
 export function statesOf(o: Observation): States {
@@ -60,15 +58,15 @@ function describe(key: string, state: string, o: Observation): { kind: AlertKind
     return { kind: 'variance', message: state === 'incident' ? `variance incident: tape vs bill ${(((ro.variance.latest ?? 0) * 100).toFixed(2))}% in two consecutive periods${ro.variance.cause ? ` (likely: ${ro.variance.cause})` : ''}` : 'variance back within the band', detail: { latest: ro.variance.latest, trend: ro.variance.trend, cause: ro.variance.cause } };
   }
   if (key === 'budget') {
-    return { kind: 'budget', message: state === 'ahead' ? `budget AHEAD: projected ${usd(ro.budget.projected_micros)} against ${usd(ro.budget.budget_micros ?? 0)} for ${ro.budget.month}` : 'budget back on track', detail: { ...ro.budget } };
+    return { kind: 'budget', message: state === 'ahead' ? `budget AHEAD: projected ${usdCents(ro.budget.projected_micros)} against ${usdCents(ro.budget.budget_micros ?? 0)} for ${ro.budget.month}` : 'budget back on track', detail: { ...ro.budget } };
   }
   if (key.startsWith('budget:project:')) {
     const p = o.projectBudgets.find((x) => `budget:project:${x.project}` === key);
     const name = key.slice('budget:project:'.length);
-    return { kind: 'budget', message: state === 'ahead' ? `budget AHEAD for project ${name}: projected ${usd(p?.projected_micros ?? 0)} against ${usd(p?.budget_micros ?? 0)}` : `budget for project ${name} back on track`, detail: { project: name, ...(p ?? {}) } };
+    return { kind: 'budget', message: state === 'ahead' ? `budget AHEAD for project ${name}: projected ${usdCents(p?.projected_micros ?? 0)} against ${usdCents(p?.budget_micros ?? 0)}` : `budget for project ${name} back on track`, detail: { project: name, ...(p ?? {}) } };
   }
   if (key === 'run_rate') {
-    return { kind: 'run_rate', message: state === 'ok' ? 'run rate back in line' : `run rate diverging ${state}: 60 s ${usd(ro.run_rate.w60s_micros_per_hour)}/h vs 15 min ${usd(ro.run_rate.w15m_micros_per_hour)}/h`, detail: { ...ro.run_rate, up: o.divergeUp, down: o.divergeDown } };
+    return { kind: 'run_rate', message: state === 'ok' ? 'run rate back in line' : `run rate diverging ${state}: 60 s ${usdCents(ro.run_rate.w60s_micros_per_hour)}/h vs 15 min ${usdCents(ro.run_rate.w15m_micros_per_hour)}/h`, detail: { ...ro.run_rate, up: o.divergeUp, down: o.divergeDown } };
   }
   const model = key.slice('unpriced:'.length);
   return { kind: 'unpriced_model', message: `new unpriced model: ${model} (its calls have no cost; add it to the overrides file)`, detail: { model } };

@@ -38,6 +38,22 @@ export function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
+/** Integer micros with `decimals` decimals, rounded half away from zero, with thousands separators. */
+export function formatMicros(micros: number, decimals: number): string {
+  const scaled = divRound(micros, 10 ** (6 - decimals));
+  const neg = scaled < 0;
+  const a = Math.abs(scaled);
+  const unit = 10 ** decimals;
+  const whole = Math.floor(a / unit);
+  const frac = decimals ? `.${String(a - whole * unit).padStart(decimals, '0')}` : '';
+  return `${neg ? '-' : ''}${whole.toLocaleString('en-US')}${frac}`;
+}
+
+/** Dollars and cents for people: 70904615384 -> "$70,904.62" (half away from zero, like every rounding here). */
+export function usdCents(micros: number): string {
+  return micros < 0 ? `-$${formatMicros(-micros, 2)}` : `$${formatMicros(micros, 2)}`;
+}
+
 /** 29830 -> "0.029830" (USD, six decimals, exact). */
 export function microsToUsd(micros: number): string {
   const neg = micros < 0;

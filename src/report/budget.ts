@@ -2,7 +2,7 @@ import type { Db } from '../tape/db.js';
 import { TapeQueries } from '../tape/queries.js';
 import { budgetGauge, monthBounds } from '../readouts/budget.js';
 import type { BudgetGauge } from '../readouts/types.js';
-import { microsToUsd } from '../pricing/micros.js';
+import { usdCents } from '../pricing/micros.js';
 
 export interface ProjectBudgetGauge extends BudgetGauge {
   readonly project: string;
@@ -32,7 +32,7 @@ export function budgetView(db: Db, now: number, rateSeconds: number, total: numb
 }
 
 function usd(m: number | null): string {
-  return m === null ? '-' : `$${microsToUsd(m).replace(/(\.\d\d)\d+$/, '$1')}`;
+  return m === null ? '-' : usdCents(m);
 }
 
 /** The human table of budgets and their gauges. */

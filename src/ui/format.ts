@@ -2,7 +2,7 @@
  * Formatting for the screen. Stamps are taken when events happen and formatted here; nothing in
  * render reads the clock. Money is integer micro-USD until it is turned into text.
  */
-import { divRound } from '../pricing/micros.js';
+import { formatMicros as fixed } from '../pricing/micros.js';
 
 export type TimeZoneMode = 'utc' | 'local';
 
@@ -79,17 +79,6 @@ export function fmtPercent(x: number, decimals = 2): string {
 }
 
 const SYMBOLS: Record<string, string> = { USD: '$', EUR: '€', GBP: '£', JPY: '¥' };
-
-/** Integer micros with `decimals` decimals, rounded half away from zero, with thousands separators. */
-function fixed(micros: number, decimals: number): string {
-  const scaled = divRound(micros, 10 ** (6 - decimals));
-  const neg = scaled < 0;
-  const a = Math.abs(scaled);
-  const unit = 10 ** decimals;
-  const whole = Math.floor(a / unit);
-  const frac = decimals ? `.${String(a - whole * unit).padStart(decimals, '0')}` : '';
-  return `${neg ? '-' : ''}${whole.toLocaleString('en-US')}${frac}`;
-}
 
 /** Money for display: USD by default; `--currency`/`--fx` convert for display only. */
 export class Money {

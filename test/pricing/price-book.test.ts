@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { calcPrice } from '@pydantic/genai-prices';
 import { PriceBook } from '../../src/pricing/price-book.js';
 import { Overrides } from '../../src/pricing/overrides.js';
-import { divRound, microsToUsd, decimalToMicros } from '../../src/pricing/micros.js';
+import { divRound, microsToUsd, decimalToMicros, usdCents } from '../../src/pricing/micros.js';
 import { tempDir } from '../helpers/tape.js';
 
 const AT = new Date(Date.UTC(2026, 11, 3, 12));
@@ -110,6 +110,10 @@ describe('money arithmetic', () => {
   });
   it('formats micro-USD exactly', () => {
     assert.deepEqual([microsToUsd(29830), microsToUsd(0), microsToUsd(-1), microsToUsd(12_345_678_901)], ['0.029830', '0.000000', '-0.000001', '12345.678901']);
+  });
+  it('shows dollars and cents rounded half away from zero, with thousands separators (never truncated)', () => {
+    assert.deepEqual([usdCents(70_904_615_384), usdCents(5_000_000_000), usdCents(4_999), usdCents(5_000), usdCents(-1_234_565_000), usdCents(0)],
+      ['$70,904.62', '$5,000.00', '$0.00', '$0.01', '-$1,234.57', '$0.00']);
   });
   it('parses decimal strings without floating point', () => {
     assert.equal(decimalToMicros('0.1'), 100_000);
