@@ -58,8 +58,11 @@ function pct(diff: number, base: number): string {
 export function repriceTable(rows: readonly RepriceRow[], from: string, to: string): string {
   const head = ['day', 'provider', 'model', 'calls', `tape (${from})`, `repriced (${to})`, 'difference', '%'];
   const usd = (m: number) => (m < 0 ? `-$${microsToUsd(-m)}` : `$${microsToUsd(m)}`);
-  const cell = (m: number, unpriced: number) => (unpriced > 0 ? `${usd(m)} +${unpriced} unpriced` : usd(m));
-  const body = rows.map((r) => [r.day, r.provider, r.model, String(r.calls), cell(r.tape_micros, r.tape_unpriced), cell(r.repriced_micros, r.repriced_unpriced), usd(r.diff_micros), pct(r.diff_micros, r.tape_micros)]);
+  // a day whose calls are all unpriced reads "unpriced", never "$0.000000" beside a count
+  const cell = (m: number, unpriced: number, calls: number) =>
+    unpriced === 0 ? usd(m) : unpriced === calls ? `unpriced (${unpriced})` : `${usd(m)} + ${unpriced} unpriced`;
+  const body = rows.map((r) => [r.day, r.provider, r.model, String(r.calls), cell(r.tape_micros, r.tape_unpriced, r.calls),
+    cell(r.repriced_micros, r.repriced_unpriced, r.calls), usd(r.diff_micros), pct(r.diff_micros, r.tape_micros)]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
   const tape = rows.reduce((s, r) => s + r.tape_micros, 0);

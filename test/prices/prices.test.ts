@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { reprice } from '../../src/report/reprice.js';
+import { reprice, repriceTable, type RepriceRow } from '../../src/report/reprice.js';
 import { PriceBook } from '../../src/pricing/price-book.js';
 import { Overrides } from '../../src/pricing/overrides.js';
 import { openReader } from '../../src/tape/db.js';
@@ -44,6 +44,20 @@ describe('tape reprice', () => {
     const rows = reprice(db, new PriceBook(o, DATA as never, 'd'), DEC1, DEC2);
     db.close();
     assert.deepEqual(rows.map((x) => [x.model, x.tape_micros, x.repriced_micros, x.diff_micros]), [['claude-test-1', 3_000_000, 1_500_000, -1_500_000]]);
+  });
+});
+
+describe('the reprice table', () => {
+  it('reads "unpriced" for a day whose calls are all unpriced, and counts them beside the money otherwise', () => {
+    const row = (over: Partial<RepriceRow>): RepriceRow => ({ day: '2026-12-01', provider: 'acme', model: 'house-1', calls: 3, tape_micros: 0, tape_unpriced: 0, repriced_micros: 0, repriced_unpriced: 0, diff_micros: 0, ...over });
+    const table = repriceTable([
+      row({ tape_unpriced: 3, repriced_micros: 1_500_000, diff_micros: 1_500_000 }),
+      row({ model: 'house-2', tape_micros: 1_000_000, tape_unpriced: 1, repriced_micros: 1_200_000, diff_micros: 200_000 }),
+    ], 'as stored', 'v2');
+    const [first, second] = table.split('\n').slice(1, 3);
+    assert.match(first!, /house-1\s+3\s+unpriced \(3\)\s+\$1\.500000\s+\$1\.500000\s+n\/a$/);
+    assert.match(second!, /house-2\s+3\s+\$1\.000000 \+ 1 unpriced\s+\$1\.200000\s+\$0\.200000\s+\+20\.00%$/);
+    assert.doesNotMatch(table, /\$0\.000000 \+/);
   });
 });
 
