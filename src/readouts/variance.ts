@@ -7,9 +7,18 @@ export function varianceOf(tape: number, billed: number): number | null {
   return ratio6(tape - billed, billed);
 }
 
-function beyond(v: number | null, threshold: number): boolean {
-  return v === null || Math.abs(v) > threshold;
+/**
+ * |tape − billed| / billed above the threshold, decided exactly on the integers rather than on the
+ * 6-decimal variance shown (0.0050000001 is beyond 0.5 %). The threshold is taken to parts per
+ * billion. Nothing billed with tape cost counts as beyond.
+ */
+export function beyondThreshold(tape: number, billed: number, threshold: number): boolean {
+  if (billed === 0) return tape !== 0;
+  const diff = BigInt(Math.abs(tape - billed));
+  return diff * 1_000_000_000n > BigInt(Math.round(threshold * 1e9)) * BigInt(Math.abs(billed));
 }
+
+const beyond = (p: VariancePeriodOut, threshold: number) => beyondThreshold(p.tape_micros, p.billed_micros, threshold);
 
 /**
  * The variance band over reconciled periods (oldest first): latest value, its trend, and the state:
@@ -32,7 +41,7 @@ export function varianceBand(periods: readonly ReconciledPeriod[], threshold: nu
   const last = out[out.length - 1]!;
   const prev = out.length > 1 ? out[out.length - 2]! : null;
   let state: VarianceState = 'ok';
-  if (beyond(last.variance, threshold)) state = prev && beyond(prev.variance, threshold) ? 'incident' : 'watch';
+  if (beyond(last, threshold)) state = prev && beyond(prev, threshold) ? 'incident' : 'watch';
   const trend = last.variance !== null && prev?.variance != null ? Math.round((last.variance - prev.variance) * 1e6) / 1e6 : null;
   return { latest: last.variance, trend, periods: out, state, cause: state === 'ok' ? null : last.cause ?? prev?.cause ?? null };
 }

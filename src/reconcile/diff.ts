@@ -1,4 +1,4 @@
-import { varianceOf } from '../readouts/variance.js';
+import { beyondThreshold, varianceOf } from '../readouts/variance.js';
 import { dayLabel, DAY_MS, modelKey } from './amount.js';
 import type { TapeSum } from './tape-side.js';
 import type { ReconcileSource } from './source.js';
@@ -133,7 +133,7 @@ function comparePeriod(provider: string, format: string, start: number, end: num
       only: bs && !ts ? ('billed' as const) : ts && !bs ? ('tape' as const) : null,
       unpriced_calls: ts?.unpriced ?? 0,
       flagged_calls: ts?.flagged ?? 0,
-      beyond: variance === null || Math.abs(variance) > o.threshold,
+      beyond: beyondThreshold(tapeMicros, billedMicros, o.threshold),
     };
     if (base.only === 'tape' && tapeMicros === 0 && base.unpriced_calls === 0) continue; // e.g. only failed calls: nothing to bill
     out.push({ ...base, reasons: reasonsFor(base, o) });

@@ -118,6 +118,15 @@ describe('variance band', () => {
     assert.equal(inc.latest, 0.006);
     assert.equal(inc.trend, 0.016);
   });
+  it('decides "beyond" on the exact amounts, not on the variance rounded to 6 decimals', () => {
+    // 0.0050000001: shown as 0.005, yet beyond 0.5 %; exactly 0.5 % is not beyond
+    const over = varianceBand([p(1, 10_050_000_001, 10_000_000_000)], 0.005);
+    assert.deepEqual([over.latest, over.state], [0.005, 'watch']);
+    assert.equal(varianceBand([p(1, 10_050_000_000, 10_000_000_000)], 0.005).state, 'ok');
+    assert.equal(varianceBand([p(1, 9_949_999_999, 10_000_000_000)], 0.005).state, 'watch');
+    assert.equal(varianceBand([p(1, 5, 0)], 0.005).state, 'watch');
+    assert.equal(varianceBand([p(1, 0, 0)], 0.005).state, 'ok');
+  });
 });
 
 describe('all readouts together', () => {
