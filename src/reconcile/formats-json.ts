@@ -3,7 +3,7 @@ import { JsonNumber, isObject, posOf, type JsonObject, type JsonValue } from './
 import { amountMicros, clean, dayOf, DAY_MS, timeOf } from './amount.js';
 import type { BilledLine, FormatId, ParsedBill } from './types.js';
 import type { PriceBook, Usage } from '../pricing/price-book.js';
-import { usageRowCost } from './usage-price.js';
+import { usageRowCost } from '../pricing/usage-rows.js';
 
 /**
  * The JSON bills, field names as the providers document them:
@@ -14,7 +14,7 @@ import { usageRowCost } from './usage-price.js';
  * - Anthropic `GET /v1/organizations/usage_report/messages`: results with `uncached_input_tokens`,
  *   `cache_read_input_tokens`, `cache_creation.ephemeral_5m_input_tokens` / `_1h_`, `output_tokens`,
  *   `model`, `workspace_id`, `service_tier`, `context_window`: token counts, priced here at list price
- *   (per row, never at a tier the sum of many calls would reach: see usage-price.ts).
+ *   (per row, never at a tier the sum of many calls would reach: see src/pricing/usage-rows.ts).
  * - OpenAI `GET /v1/organization/costs`: `data[]` buckets (`start_time`, `end_time` Unix seconds,
  *   `results[]`), each `amount.value` a NUMBER in dollars, `amount.currency` "usd", optional
  *   `line_item` ("gpt-4o-2024-08-06, input") and `project_id`.

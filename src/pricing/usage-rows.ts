@@ -1,4 +1,4 @@
-import { costOf, type PriceBook, type ResolvedPrice, type Usage } from '../pricing/price-book.js';
+import { costOf, type PriceBook, type ResolvedPrice, type Usage } from './price-book.js';
 
 /**
  * List price of a usage report's row: the token counts of many calls added together.
