@@ -1,5 +1,6 @@
 import { divRound, divRoundBig } from '../pricing/micros.js';
 import type { Divergence, RunRate } from './types.js';
+import { above, below } from './exact.js';
 
 /** Cost over a window of `seconds`, expressed per hour, rounded half away from zero. */
 export function perHour(sumMicros: number, seconds: number): number {
@@ -17,20 +18,9 @@ export function divergence(sum60s: number, sum15m: number, up: number, down: num
   const r60 = BigInt(sum60s) * 60n;
   const r15 = BigInt(sum15m) * 4n;
   if (r60 === 0n && r15 === 0n) return null;
-  // thresholds as exact decimals: 1.3 x r15 in floating point can land either side of r60
-  const [un, ud] = exactDecimal(up);
-  const [dn, dd] = exactDecimal(down);
-  if (r60 * ud > r15 * un) return 'up';
-  if (r60 * dd < r15 * dn) return 'down';
+  if (above(r60, up, r15)) return 'up';
+  if (below(r60, down, r15)) return 'down';
   return null;
-}
-
-/** A threshold as the decimal it was written as: 1.3 -> [13n, 10n]. */
-function exactDecimal(x: number): [bigint, bigint] {
-  const m = /^(\d+)(?:\.(\d+))?$/.exec(String(x));
-  if (!m) return [BigInt(Math.round(x * 1e9)), 1_000_000_000n]; // 1e-7 and the like
-  const frac = m[2] ?? '';
-  return [BigInt(m[1]! + frac), 10n ** BigInt(frac.length)];
 }
 
 export function runRate(sum60s: number, sum15m: number, up: number, down: number): RunRate {

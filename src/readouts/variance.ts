@@ -1,4 +1,5 @@
 import { ratio6 } from '../pricing/micros.js';
+import { above } from './exact.js';
 import type { ReconciledPeriod, VarianceBand, VariancePeriodOut, VarianceState } from './types.js';
 
 /** (tape − billed) / billed; null when nothing was billed (a ratio to zero means nothing). */
@@ -9,13 +10,11 @@ export function varianceOf(tape: number, billed: number): number | null {
 
 /**
  * |tape − billed| / billed above the threshold, decided exactly on the integers rather than on the
- * 6-decimal variance shown (0.0050000001 is beyond 0.5 %). The threshold is taken to parts per
- * billion. Nothing billed with tape cost counts as beyond.
+ * 6-decimal variance shown (0.0050000001 is beyond 0.5 %). Nothing billed with tape cost counts as beyond.
  */
 export function beyondThreshold(tape: number, billed: number, threshold: number): boolean {
   if (billed === 0) return tape !== 0;
-  const diff = BigInt(Math.abs(tape - billed));
-  return diff * 1_000_000_000n > BigInt(Math.round(threshold * 1e9)) * BigInt(Math.abs(billed));
+  return above(BigInt(Math.abs(tape - billed)), threshold, BigInt(Math.abs(billed)));
 }
 
 const beyond = (p: VariancePeriodOut, threshold: number) => beyondThreshold(p.tape_micros, p.billed_micros, threshold);
