@@ -40,7 +40,6 @@ export interface Observation {
 
 export type States = Record<string, string>;
 
-
 /** The state of every alert key now. Normal states are "ok"; models seen unpriced are "seen". */
 export function statesOf(o: Observation): States {
   const s: States = {};

@@ -8,13 +8,12 @@ import { decimalToMicros } from '../pricing/micros.js';
 export const UNKNOWN_PRICE_VERSION = 'unknown';
 
 /**
- * One record of an import (an NDJSON object, or a CSV row mapped by its header) to a call,
- * in the `tape --json` field names. `ts` (ISO) and/or `ts_ms`; `flags` as names; `cost_micros`
- * is kept as it is under its `price_version`, or "unknown" when the file names none (an explicit
- * null cost too: a dump re-imports to the same rows, and so does an empty CSV cost cell beside a
- * price_version); a missing cost (or an empty CSV cost
- * with no price_version) is priced at insertion. `cost_usd` (the dump's decimal string) must agree
- * with `cost_micros`, and stands in for it when it is absent.
+ * One record of an import (an NDJSON object, or a CSV row mapped by its header) to a call, in the
+ * `tape --json` field names. `ts` (ISO) and/or `ts_ms`; `flags` as names. A `cost_micros` is kept
+ * as it is, under its `price_version` ("unknown" when the file names none); an explicit null cost
+ * beside a price_version stays unpriced (a dump re-imports to the same rows; in CSV, an empty cost
+ * cell beside a price_version says the same); a missing cost is priced at insertion. `cost_usd`
+ * (the dump's decimal string) must agree with `cost_micros`, and stands in for it when absent.
  * `id` is ignored: ids are the importing tape's arrival order. Throws a reason (no location).
  */
 export function toCall(rec: Record<string, unknown>, fallbackSource: string): NewCall {

@@ -54,6 +54,11 @@ export function usdCents(micros: number): string {
   return micros < 0 ? `-$${formatMicros(-micros, 2)}` : `$${formatMicros(micros, 2)}`;
 }
 
+/** Exact dollars, sign before the symbol: -1500000 -> "-$1.500000" (tables of differences). */
+export function usdMicros(micros: number): string {
+  return micros < 0 ? `-$${microsToUsd(-micros)}` : `$${microsToUsd(micros)}`;
+}
+
 /** 29830 -> "0.029830" (USD, six decimals, exact). */
 export function microsToUsd(micros: number): string {
   const neg = micros < 0;

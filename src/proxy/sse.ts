@@ -67,8 +67,6 @@ export class SseParser {
       this.partialLen = 0;
       this.line(rest, 0, rest.length);
     }
-    this.partial = [];
-    this.partialLen = 0;
     if (this.data.length > 0) this.dispatch();
     else this.event = '';
   }

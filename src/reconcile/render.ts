@@ -1,10 +1,7 @@
-import { microsToUsd } from '../pricing/micros.js';
+import { microsToUsd, usdMicros } from '../pricing/micros.js';
 import type { Diff, Bucket } from './diff.js';
 import type { StoredFile } from './store.js';
 
-export function usd(micros: number): string {
-  return micros < 0 ? `-$${microsToUsd(-micros)}` : `$${microsToUsd(micros)}`;
-}
 
 export function pct(v: number | null): string {
   if (v === null) return 'n/a';
@@ -50,7 +47,7 @@ export function reconcileTable(files: readonly StoredFile[], d: Diff, threshold:
   const out: string[] = [];
   for (const f of files) out.push(`${f.name}: ${f.format}, ${fileLine(f)}`);
   const head = ['period', 'provider', 'model', 'project', 'tape', 'billed', 'difference', 'variance', ''];
-  const rows = d.buckets.map((b) => [b.period, b.provider, b.model || (b.level === 'provider' ? '(all models)' : '(no model)'), b.project || '-', usd(b.tape_micros), usd(b.billed_micros), usd(b.diff_micros), pct(b.variance), b.beyond ? '!' : '']);
+  const rows = d.buckets.map((b) => [b.period, b.provider, b.model || (b.level === 'provider' ? '(all models)' : '(no model)'), b.project || '-', usdMicros(b.tape_micros), usdMicros(b.billed_micros), usdMicros(b.diff_micros), pct(b.variance), b.beyond ? '!' : '']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const right = [false, false, false, false, true, true, true, true, false];
   out.push('');
@@ -62,11 +59,11 @@ export function reconcileTable(files: readonly StoredFile[], d: Diff, threshold:
   if (d.buckets.length === 0) out.push('(no billed periods)');
   out.push('');
   const v = d.billed_micros === 0 ? null : (d.tape_micros - d.billed_micros) / d.billed_micros;
-  out.push(`total: tape ${usd(d.tape_micros)}, billed ${usd(d.billed_micros)}, difference ${usd(d.tape_micros - d.billed_micros)} (${pct(v)})`);
+  out.push(`total: tape ${usdMicros(d.tape_micros)}, billed ${usdMicros(d.billed_micros)}, difference ${usdMicros(d.tape_micros - d.billed_micros)} (${pct(v)})`);
   const c = d.calls;
   if (c) {
     out.push(`calls: ${c.billed_calls} billed, ${c.matched} matched on the tape, ${c.only_billed} only on the bill, ${c.only_tape} only on the tape, ${c.cost_differs} priced differently${c.unpriced ? `, ${c.unpriced} unpriced on the tape` : ''}${c.usage_missing ? `, ${c.usage_missing} usage-missing` : ''}`);
-    for (const e of c.examples) out.push(`    ${e.request_id}  ${e.model}  tape ${e.tape_micros === null ? 'not on the tape' : usd(e.tape_micros)}  billed ${usd(e.billed_micros)}`);
+    for (const e of c.examples) out.push(`    ${e.request_id}  ${e.model}  tape ${e.tape_micros === null ? 'not on the tape' : usdMicros(e.tape_micros)}  billed ${usdMicros(e.billed_micros)}`);
   }
   out.push(d.beyond > 0 ? `${d.beyond} bucket${d.beyond === 1 ? '' : 's'} beyond ±${(threshold * 100).toFixed(2)}% (exit code 3)` : `every bucket within ±${(threshold * 100).toFixed(2)}%`);
   return out.join('\n') + '\n';

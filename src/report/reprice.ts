@@ -1,7 +1,7 @@
 import type { Db } from '../tape/db.js';
 import type { PriceBook } from '../pricing/price-book.js';
 import { compileFilter, type RowFilter } from '../tape/filter.js';
-import { microsToUsd } from '../pricing/micros.js';
+import { usdMicros } from '../pricing/micros.js';
 import { dayLabel } from '../reconcile/amount.js';
 
 export interface RepriceRow {
@@ -57,15 +57,14 @@ function pct(diff: number, base: number): string {
 
 export function repriceTable(rows: readonly RepriceRow[], from: string, to: string): string {
   const head = ['day', 'provider', 'model', 'calls', `tape (${from})`, `repriced (${to})`, 'difference', '%'];
-  const usd = (m: number) => (m < 0 ? `-$${microsToUsd(-m)}` : `$${microsToUsd(m)}`);
   // a day whose calls are all unpriced reads "unpriced", never "$0.000000" beside a count
   const cell = (m: number, unpriced: number, calls: number) =>
-    unpriced === 0 ? usd(m) : unpriced === calls ? `unpriced (${unpriced})` : `${usd(m)} + ${unpriced} unpriced`;
+    unpriced === 0 ? usdMicros(m) : unpriced === calls ? `unpriced (${unpriced})` : `${usdMicros(m)} + ${unpriced} unpriced`;
   const body = rows.map((r) => [r.day, r.provider, r.model, String(r.calls), cell(r.tape_micros, r.tape_unpriced, r.calls),
-    cell(r.repriced_micros, r.repriced_unpriced, r.calls), usd(r.diff_micros), pct(r.diff_micros, r.tape_micros)]);
+    cell(r.repriced_micros, r.repriced_unpriced, r.calls), usdMicros(r.diff_micros), pct(r.diff_micros, r.tape_micros)]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
   const tape = rows.reduce((s, r) => s + r.tape_micros, 0);
   const again = rows.reduce((s, r) => s + r.repriced_micros, 0);
-  return [fmt(head), ...body.map(fmt), '', `total: tape ${usd(tape)}, repriced ${usd(again)}, difference ${usd(again - tape)} (${pct(again - tape, tape)}); no row was changed`].join('\n') + '\n';
+  return [fmt(head), ...body.map(fmt), '', `total: tape ${usdMicros(tape)}, repriced ${usdMicros(again)}, difference ${usdMicros(again - tape)} (${pct(again - tape, tape)}); no row was changed`].join('\n') + '\n';
 }

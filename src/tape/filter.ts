@@ -58,6 +58,11 @@ export function compileFilter(f: RowFilter = {}, columnPrefix = ''): CompiledFil
   };
 }
 
+/** True when the filter names nothing (every row matches). */
+export function isEmptyFilter(f: RowFilter): boolean {
+  return FIELDS.every((field) => !(f[field] ?? []).some((v) => v.length > 0));
+}
+
 /** Same filter over the rollup table, which has no host column: a host filter needs the raw tape. */
 export function hasHostFilter(f: RowFilter): boolean {
   return (f.host ?? []).length > 0;

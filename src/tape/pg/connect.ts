@@ -102,7 +102,6 @@ export function redact(text: string, target: Pick<PgTarget, 'secrets' | 'redacte
   return out.replace(/(postgres(?:ql)?:\/\/[^\s:@/]*):[^\s@/]*@/gi, '$1:***@');
 }
 
-/** True when the URL itself carries a password (it would show in the process list as a flag). */
 /**
  * A command line with the password of every postgres:// URL in it replaced by ***, or null when
  * there is none to hide. main() puts it in process.title, which on Linux overwrites the argv that
@@ -120,6 +119,7 @@ export function redactArgs(args: readonly string[]): string[] | null {
   return changed ? out : null;
 }
 
+/** True when the URL itself carries a password (it would show in the process list as a flag). */
 export function urlHasPassword(raw: string): boolean {
   try {
     const u = new URL(raw);

@@ -14,6 +14,7 @@ import { CallDetail } from './CallDetail.js';
 import { HelpView } from './HelpView.js';
 import { Lines } from './Lines.js';
 import { clean } from '../plain.js';
+import { isEmptyFilter } from '../../tape/filter.js';
 
 export interface AppProps {
   readonly tape: UseTapeOptions;
@@ -108,7 +109,7 @@ export function App(p: AppProps) {
           pausedArrivals={ui.paused ? snap.arrived - ui.arrivedAtPause : null}
           emptyText={emptyText}
           capacity={snap.capacity}
-          filtered={Object.values(snap.filter).some((v) => v && v.length > 0)}
+          filtered={!isEmptyFilter(snap.filter)}
         />
       </Box>
     );
