@@ -4,7 +4,7 @@
  */
 export class Progress {
   private readonly label: string;
-  private readonly total: number;
+  private total: number;
   private readonly tty: boolean;
   private readonly started = Date.now();
   private last = 0;
@@ -33,6 +33,11 @@ export class Progress {
     const rate = Math.round(count / secs);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     this.stream.write(`\r\x1b[2K${this.label} ${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${count.toLocaleString('en-US')} ${this.unit}  ${rate.toLocaleString('en-US')}/s`);
+  }
+
+  /** The total, when it is known only once the work has begun (a backlog counted at the start). */
+  setTotal(total: number): void {
+    this.total = total;
   }
 
   /** Ends the bar's line without completing it (the work failed): the error then reads on a line of its own. */

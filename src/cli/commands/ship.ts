@@ -79,7 +79,7 @@ export async function shipCommandRun(a: ShipArgs): Promise<number> {
   }
   const started = Date.now();
   // one-shot: a bar over the backlog there was at the start (on a terminal only); following has no end to show
-  let bar: Progress | null = null;
+  const bar = a.follow ? null : new Progress('ship', 0);
   const r = await ship({
     tapePath: ctx.paths.db,
     target,
@@ -90,19 +90,19 @@ export async function shipCommandRun(a: ShipArgs): Promise<number> {
     signal: stopper.signal,
     log: (line) => warn(`tape ship: ${line}\n`),
     onPoint: crashHook(ctx.env),
-    onProgress: a.follow ? undefined : ({ shipped, backlog }) => {
-      bar ??= new Progress('ship', backlog);
+    onProgress: bar ? ({ shipped, backlog }) => {
+      bar.setTotal(backlog);
       bar.update(shipped, shipped);
-    },
+    } : undefined,
   }).catch((err: unknown) => {
     // following (alone or inside the daemon), a permanent failure ends shipping only: say why, return its code
-    (bar as Progress | null)?.abandon();
+    bar?.abandon();
     if (!a.follow || !(err instanceof TapeError)) throw err;
     warn(`tape ship: ${err.message}\n`);
     return err.exitCode;
   });
   if (typeof r === 'number') return r;
-  (bar as Progress | null)?.finish(r.shipped);
+  if (r.shipped > 0) bar?.finish(r.shipped);
   const secs = (Date.now() - started) / 1000;
   warn(`tape ship: ${r.shipped} rows sent (${r.inserted} new) to ${target.redacted} in ${secs.toFixed(1)}s; cursor ${r.cursor}\n`);
   return 0;
